@@ -1,0 +1,103 @@
+/**
+ * The target forward on the Backend interface: step-by-step decoding and one batched verification
+ * pass give the same logits (the KV cache and mask logic), and WebGPU equals the CPU oracle.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend, Tensor } from '../workers/backend/backend';
+import type { WebGpuBackend } from '../workers/backend/webgpu/webgpuBackend';
+import type { RawTensor } from '../workers/model/safetensors';
+import { type TargetConfig, TargetModel, positionOf, uploadTargetWeights } from '../workers/model/target';
+import { cpu, diff, gpuBackend, randomF32, record } from './harness';
+import { narrowToF16 } from '../workers/backend/f16';
+
+const cfg: TargetConfig = { dim: 32, nLayers: 2, nHeads: 2, hidden: 48, vocab: 40, grid: 4, prefixLen: 2, ropeBase: 10000, normEps: 1e-5 };
+
+function randomWeights(): Map<string, RawTensor> {
+  const C = cfg.dim, F = cfg.hidden;
+  let seed = 1;
+  const t = (shape: number[], scale = 0.3, offset = 0): RawTensor => {
+    const v = randomF32(shape.reduce((a, b) => a * b), seed++, scale).map((x) => x + offset);
+    return { dtype: 'F16', shape, data: narrowToF16(v) };
+  };
+  const raw = new Map<string, RawTensor>([['tok_emb.weight', t([cfg.vocab, C], 1)], ['norm.weight', t([C], 0.2, 1)], ['output.weight', t([cfg.vocab, C])]]);
+  for (let i = 0; i < cfg.nLayers; i++) {
+    raw.set(`layers.${i}.attn_norm.weight`, t([C], 0.2, 1));
+    raw.set(`layers.${i}.attn.wqkv.weight`, t([3 * C, C]));
+    raw.set(`layers.${i}.attn.wo.weight`, t([C, C]));
+    raw.set(`layers.${i}.ffn_norm.weight`, t([C], 0.2, 1));
+    raw.set(`layers.${i}.ffn.w13.weight`, t([2 * F, C]));
+    raw.set(`layers.${i}.ffn.w2.weight`, t([C, F]));
+  }
+  return raw;
+}
+
+const tokens = [5, 17, 3, 39, 0, 22];
+
+
+function pos(b: Backend, start: number, m: number): Tensor {
+  const data = new Uint32Array(2 * m);
+  for (let i = 0; i < m; i++) data.set(positionOf(cfg, start + i), 2 * i);
+  return b.upload(data, [m, 2]);
+}
+
+function causalMask(b: Backend, start: number, m: number): Tensor {
+  const data = new Uint32Array(m * (start + m));
+  for (let i = 0; i < m; i++) for (let j = 0; j <= start + i; j++) data[i * (start + m) + j] = 1;
+  return b.upload(data, [m, start + m]);
+}
+
+/** Prefix of P random vectors, then the image tokens one call each; returns every logits row. */
+async function stepwise(b: Backend, model: TargetModel): Promise<Float32Array[]> {
+  const cache = model.newCache();
+  const prefix = b.upload(randomF32(cfg.prefixLen * cfg.dim, 77), [cfg.prefixLen, cfg.dim]);
+  const rows = [(await b.read(model.forward(cache, prefix, 0, pos(b, 0, cfg.prefixLen), causalMask(b, 0, cfg.prefixLen)).logits)) as Float32Array];
+  for (let i = 0; i < tokens.length; i++) {
+    const start = cfg.prefixLen + i;
+    const x = model.embed(b.upload(Uint32Array.of(tokens[i]), [1]));
+    rows.push((await b.read(model.forward(cache, x, start, pos(b, start, 1), causalMask(b, start, 1)).logits)) as Float32Array);
+  }
+  return rows;
+}
+
+/** The same sequence with all image tokens verified in one forward pass. */
+async function batched(b: Backend, model: TargetModel): Promise<Float32Array> {
+  const cache = model.newCache();
+  const P = cfg.prefixLen;
+  const prefix = b.upload(randomF32(P * cfg.dim, 77), [P, cfg.dim]);
+  const first = model.forward(cache, prefix, 0, pos(b, 0, P), causalMask(b, 0, P));
+  const x = model.embed(b.upload(Uint32Array.from(tokens), [tokens.length]));
+  const { logits } = model.forward(cache, x, P, pos(b, P, tokens.length), causalMask(b, P, tokens.length));
+  const head = (await b.read(first.logits)) as Float32Array;
+  const rest = (await b.read(logits)) as Float32Array;
+  return Float32Array.from([...head.subarray((P - 1) * cfg.vocab), ...rest]);
+}
+
+describe('target forward', () => {
+  it('one batched verification pass equals step-by-step decoding (CPU)', async () => {
+    const model = new TargetModel(cpu, cfg, uploadTargetWeights(cpu, cfg, randomWeights()));
+    const steps = await stepwise(cpu, model);
+    const stepRows = Float32Array.from([...steps[0].subarray((cfg.prefixLen - 1) * cfg.vocab), ...steps.slice(1).flatMap((r) => [...r])]);
+    expect(diff(await batched(cpu, model), stepRows).maxAbs).toBeLessThan(1e-4);
+  });
+
+  it('rejects weights of the wrong shape with the tensor name', () => {
+    const raw = randomWeights();
+    raw.set('norm.weight', { dtype: 'F32', shape: [3], data: new Float32Array(3) });
+    expect(() => uploadTargetWeights(cpu, cfg, raw)).toThrow(/norm.weight has shape \[3\]/);
+  });
+
+  describe('on WebGPU', () => {
+    let gpu: WebGpuBackend;
+    beforeAll(async () => { gpu = await gpuBackend(); });
+    afterAll(() => gpu.destroy());
+
+    it('equals the CPU oracle (f16 weights, prefill + batched verification)', async () => {
+      const raw = randomWeights();
+      const onCpu = await batched(cpu, new TargetModel(cpu, cfg, uploadTargetWeights(cpu, cfg, raw)));
+      const onGpu = await batched(gpu, new TargetModel(gpu, cfg, uploadTargetWeights(gpu, cfg, raw)));
+      const d = diff(onGpu, onCpu);
+      record('target forward', d);
+      expect(d.maxAbs).toBeLessThan(1e-3);
+    });
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The one backend interface of the engine. Two implementations: `CpuBackend` (TypeScript on
+ * Float32Array, the oracle for every kernel and the fallback without WebGPU) and `WebGpuBackend`
+ * (our WGSL kernels). Operations are functional: they return new tensors and never change their
+ * inputs, except `writeRows`, which updates a KV cache in place.
+ *
+ * On WebGPU, operations are only *recorded* into the current command encoder; `read` submits
+ * everything recorded so far and maps one result back. A decoding step therefore costs one submit and
+ * one small readback, whatever the number of dispatches.
+ *
+ * Layout conventions (row-major everywhere):
+ * - activations: f32 `[rows, cols]`; heads are `[rows, heads * headDim]` viewed as `[rows, heads, headDim]`.
+ * - weights of a linear layer: `[out, in]` (PyTorch `nn.Linear.weight`), dtype f32 or f16.
+ *   f16 weights are stored as IEEE half bit patterns (Uint16Array) and widened to f32 when loaded.
+ * - token ids and positions: u32.
+ */
+
+export type DType = 'f32' | 'f16' | 'u32';
+
+export interface Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+export type HostData = Float32Array | Uint16Array | Uint32Array;
+
+/** Which keys of a KV cache a query may see, for `attention` (explicit mask) or `windowAttention`. */
+export interface LocalWindow {
+  /** Number of prefix (text) positions at the start of the cache; always visible. */
+  prefixLen: number;
+  /** Image width in tokens (tokens per row of the grid). */
+  gridWidth: number;
+  /** How many rows above the query's row are visible (0 = own row only). */
+  rowsAbove: number;
+  /** Visible columns on each side of the query's column (|dc| <= cols). */
+  cols: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+
+  /** Copies host data into a new tensor. `f16` takes half bit patterns, `u32` a Uint32Array. */
+  upload(data: HostData, shape: readonly number[], dtype?: DType): Tensor;
+  /** A zero-filled f32 tensor (KV caches). */
+  zeros(shape: readonly number[]): Tensor;
+  /** Runs everything recorded and returns the tensor's contents (f16 tensors come back widened). */
+  read(t: Tensor): Promise<Float32Array | Uint32Array>;
+  /** Returns the tensor's memory to the backend; the handle must not be used afterwards. */
+  release(t: Tensor): void;
+
+  /** y = x · wᵀ (+ bias): x `[M, K]` f32, w `[N, K]` f32|f16, bias `[N]` → `[M, N]`. GEMV for M ≤ 2, GEMM above. */
+  matmul(x: Tensor, w: Tensor, bias?: Tensor): Tensor;
+  /** a + b, same shape (residual connections). */
+  add(a: Tensor, b: Tensor): Tensor;
+  /** RMSNorm over the last dim: x `[M, D]`, weight `[D]` f32|f16 → x · rsqrt(mean(x²) + eps) · weight. */
+  rmsnorm(x: Tensor, weight: Tensor, eps: number): Tensor;
+  /** SwiGLU on a fused gate|up tensor `[M, 2F]` (gate = first F columns) → silu(gate) · up `[M, F]`. */
+  swiglu(gateUp: Tensor): Tensor;
+  /**
+   * 2D rotary embedding. x `[M, H·Dh]` (Dh divisible by 4), pos `[M, 2]` u32 (row, col). The first
+   * half of each head rotates by row, the second by col; within a half of size h, the pair
+   * (2i, 2i+1) rotates by pos · base^(−2i/h).
+   */
+  rope2d(x: Tensor, pos: Tensor, heads: number, base: number): Tensor;
+  /** Gathers rows of a table `[V, D]` f32|f16 by ids `[M]` u32 → `[M, D]`. */
+  embedding(table: Tensor, ids: Tensor): Tensor;
+  /** Copies src `[M, C]` into rows `[offset, offset + M)` of dst `[T, C]`, in place (KV cache append). */
+  writeRows(dst: Tensor, src: Tensor, offset: number): void;
+  /**
+   * Multi-query attention over a KV cache with an explicit mask (chain or tree verification).
+   * q `[M, H·Dh]`, kCache/vCache `[T, H·Dh]` (the first kvLen rows are valid), mask `[M, kvLen]` u32
+   * (1 = may attend). Scale 1/√Dh. → `[M, H·Dh]`. A query that sees no key gets zeros.
+   */
+  attention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, mask: Tensor, heads: number): Tensor;
+  /**
+   * 2D local-window attention. Query m stands at image token index qPos[m] (u32 `[M]`). Cache row j
+   * < prefixLen is a prefix key, always visible; row j ≥ prefixLen is image token t = j − prefixLen at
+   * (t / W, t % W), visible iff t ≤ qPos[m], its row is at most rowsAbove above the query's row, and
+   * |column difference| ≤ cols. Only rows < kvLen exist. Scale 1/√Dh. → `[M, H·Dh]`.
+   */
+  windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow): Tensor;
+  /** Classifier-free guidance: logits `[2M, V]` (cond rows then uncond rows) → uncond + scale·(cond − uncond) `[M, V]`. */
+  cfg(logits: Tensor, scale: number): Tensor;
+  /**
+   * softmax(logits / temperature) per row, keeping only values ≥ the k-th largest logit (ties kept;
+   * topK 0 = all). logits `[M, V]` → probabilities `[M, V]`. temperature > 0.
+   */
+  softmax(logits: Tensor, temperature: number, topK: number): Tensor;
+  /** Index of the largest value per row (first on ties): `[M, V]` → `[M]` u32. */
+  argmax(x: Tensor): Tensor;
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Throws a clear error when a shape does not match what an operation needs. */
+export function expectShape(what: string, actual: readonly number[], expected: readonly (number | null)[]): void {
+  const ok = actual.length === expected.length && expected.every((e, i) => e === null || e === actual[i]);
+  if (!ok) {
+    const want = expected.map((e) => (e === null ? '*' : String(e))).join(', ');
+    throw new Error(`${what}: expected shape [${want}], got [${actual.join(', ')}]`);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Binds shaders/gemv.wgsl (M ≤ 2) and shaders/gemm.wgsl (M ≥ 3): y = x · wᵀ (+ bias).
+ * The vec4 entry points need whole vec4s per row (K % 4 == 0 for f32 weights, K % 8 == 0 for f16);
+ * any other K takes a scalar entry point. The model's shapes all take the vec4 path.
+ */
+import gemvCode from '../../../../shaders/gemv.wgsl?raw';
+import gemmCode from '../../../../shaders/gemm.wgsl?raw';
+import { type DType, expectShape } from '../../backend';
+import { type GpuRuntime, type GpuTensor, flatGrid } from '../gpuRuntime';
+import { weightConstants } from './weights';
+
+/**
+ * Which kernel runs. `auto` picks by M and K; the others are for the bench and tests:
+ * gemv (4 columns per invocation, M ≤ 2, vec4 K), gemv-naive (one output per invocation, scalar),
+ * gemm (4×4 register tile, vec4 K), gemm-scalar (4×4 tile, any K).
+ */
+export type MatmulVariant = 'auto' | 'gemv' | 'gemv-naive' | 'gemm' | 'gemm-scalar';
+
+/** Whether the vec4 entry points can read this K: whole vec4<u32> words per weight row. */
+export function vec4Ok(K: number, wDtype: DType): boolean {
+  return K % (wDtype === 'f16' ? 8 : 4) === 0;
+}
+
+/** The kernel `auto` picks for these shapes. */
+export function pickVariant(M: number, K: number, wDtype: DType): Exclude<MatmulVariant, 'auto'> {
+  const vec = vec4Ok(K, wDtype);
+  if (M <= 2) return vec ? 'gemv' : 'gemv-naive';
+  return vec ? 'gemm' : 'gemm-scalar';
+}
+
+export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTensor, variant: MatmulVariant = 'auto'): GpuTensor {
+  expectShape('matmul x', x.shape, [null, null]);
+  const [M, K] = x.shape;
+  expectShape('matmul weight', w.shape, [null, K]);
+  const N = w.shape[0];
+  if (bias) expectShape('matmul bias', bias.shape, [N]);
+  if (x.dtype !== 'f32') throw new Error(`matmul: x must be f32, got ${x.dtype}`);
+  if (bias && bias.dtype !== 'f32') throw new Error(`matmul: bias must be f32, got ${bias.dtype}`);
+  const v = variant === 'auto' ? pickVariant(M, K, w.dtype) : variant;
+  if ((v === 'gemv' || v === 'gemm') && !vec4Ok(K, w.dtype)) throw new Error(`matmul: ${v} needs K % ${w.dtype === 'f16' ? 8 : 4} == 0, got K = ${K}`);
+  if (v === 'gemv' && M > 2) throw new Error(`matmul: gemv takes M ≤ 2, got M = ${M}`);
+
+  // [label, shader, entry point, invocations, workgroup size] as in the shaders' headers.
+  const [label, code, entryPoint, invocations, workgroupSize] =
+    v === 'gemv' ? ['gemv', gemvCode, 'main', Math.ceil(N / 4), 16]
+    : v === 'gemv-naive' ? ['gemv', gemvCode, 'naive', M * N, 64]
+    : ['gemm', gemmCode, v === 'gemm' ? 'main' : 'scalar', Math.ceil(M / 4) * Math.ceil(N / 4), 64];
+  const out = rt.output([M, N]);
+  const grid = flatGrid(invocations, workgroupSize);
+  rt.dispatch({
+    label,
+    code,
+    entryPoint,
+    constants: { ...weightConstants(w), HAS_BIAS: bias ? 1 : 0 },
+    params: [M, N, K, grid.stride],
+    // Without a bias the shader never reads binding 3, but `layout: 'auto'` still declares it: bind x.
+    buffers: [x.buffer, w.buffer, bias?.buffer ?? x.buffer, out.buffer],
+    workgroups: grid.workgroups,
+  });
+  return out;
+}

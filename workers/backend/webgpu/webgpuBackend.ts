@@ -1,0 +1,112 @@
+/**
+ * WebGPU backend: each operation records one (rarely two) WGSL dispatches through the runtime;
+ * `read` is the only place that waits for the GPU. The kernels live in shaders/, bound by the small
+ * modules in ./kernels.
+ */
+import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, expectShape, numel } from '../backend';
+import { GpuRuntime, GpuTensor, bytesOf } from './gpuRuntime';
+import { add, cfg, swiglu } from './kernels/elementwise';
+import { matmul } from './kernels/matmul';
+import { rmsnorm } from './kernels/rmsnorm';
+import { rope2d } from './kernels/rope2d';
+import { embedding } from './kernels/embedding';
+import { attention, windowAttention } from './kernels/attention';
+import { softmax } from './kernels/softmax';
+import { argmax } from './kernels/argmax';
+import { f16ToF32 } from '../f16';
+
+function gpu(t: Tensor): GpuTensor {
+  if (!(t instanceof GpuTensor)) throw new Error('WebGpuBackend: tensor belongs to another backend');
+  return t;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly runtime: GpuRuntime;
+
+  constructor(device: GPUDevice) {
+    this.runtime = new GpuRuntime(device);
+  }
+
+  upload(data: HostData, shape: readonly number[], dtype: DType = data instanceof Uint32Array ? 'u32' : 'f32'): Tensor {
+    if (data.length !== numel(shape)) throw new Error(`upload: ${data.length} values for shape [${shape.join(', ')}]`);
+    if (dtype === 'f16' && !(data instanceof Uint16Array)) throw new Error('upload: f16 tensors take a Uint16Array of half bits');
+    if (dtype !== 'f16' && data instanceof Uint16Array) throw new Error(`upload: a Uint16Array is only valid for f16, not ${dtype}`);
+    const typed = dtype === 'u32' && !(data instanceof Uint32Array) ? Uint32Array.from(data) : dtype === 'f32' && !(data instanceof Float32Array) ? Float32Array.from(data) : data;
+    return this.runtime.uploadTensor(typed, shape, dtype);
+  }
+
+  zeros(shape: readonly number[]): Tensor {
+    return this.runtime.uploadTensor(new Float32Array(numel(shape)), shape, 'f32');
+  }
+
+  async read(t: Tensor): Promise<Float32Array | Uint32Array> {
+    const g = gpu(t);
+    const bytes = await this.runtime.readBuffer(g.buffer, bytesOf(g.shape, g.dtype));
+    if (g.dtype === 'u32') return new Uint32Array(bytes);
+    if (g.dtype === 'f32') return new Float32Array(bytes);
+    const halves = new Uint16Array(bytes, 0, numel(g.shape));
+    return Float32Array.from(halves, f16ToF32);
+  }
+
+  release(t: Tensor): void {
+    this.runtime.release(gpu(t));
+  }
+
+  matmul(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
+    return matmul(this.runtime, gpu(x), gpu(w), bias ? gpu(bias) : undefined);
+  }
+
+  add(a: Tensor, b: Tensor): Tensor {
+    return add(this.runtime, gpu(a), gpu(b));
+  }
+
+  rmsnorm(x: Tensor, weight: Tensor, eps: number): Tensor {
+    return rmsnorm(this.runtime, gpu(x), gpu(weight), eps);
+  }
+
+  swiglu(gateUp: Tensor): Tensor {
+    return swiglu(this.runtime, gpu(gateUp));
+  }
+
+  rope2d(x: Tensor, pos: Tensor, heads: number, base: number): Tensor {
+    return rope2d(this.runtime, gpu(x), gpu(pos), heads, base);
+  }
+
+  embedding(table: Tensor, ids: Tensor): Tensor {
+    return embedding(this.runtime, gpu(table), gpu(ids));
+  }
+
+  writeRows(dst: Tensor, src: Tensor, offset: number): void {
+    const [T, C] = dst.shape;
+    const [M] = src.shape;
+    expectShape('writeRows src', src.shape, [M, C]);
+    if (offset < 0 || offset + M > T) throw new Error(`writeRows: rows ${offset}..${offset + M} outside ${T}`);
+    this.runtime.copy(gpu(src).buffer, 0, gpu(dst).buffer, offset * C * 4, M * C * 4);
+  }
+
+  attention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, mask: Tensor, heads: number): Tensor {
+    return attention(this.runtime, gpu(q), gpu(kCache), gpu(vCache), kvLen, gpu(mask), heads);
+  }
+
+  windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow): Tensor {
+    return windowAttention(this.runtime, gpu(q), gpu(kCache), gpu(vCache), kvLen, gpu(qPos), heads, window);
+  }
+
+  cfg(logits: Tensor, scale: number): Tensor {
+    return cfg(this.runtime, gpu(logits), scale);
+  }
+
+  softmax(logits: Tensor, temperature: number, topK: number): Tensor {
+    if (!(temperature > 0)) throw new Error(`softmax: temperature must be > 0, got ${temperature}`);
+    return softmax(this.runtime, gpu(logits), temperature, topK);
+  }
+
+  argmax(x: Tensor): Tensor {
+    return argmax(this.runtime, gpu(x));
+  }
+
+  destroy(): void {
+    this.runtime.destroy();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Runs one kernel on the worker's backend and on the CPU oracle with the same seeded random inputs
+ * and reports the largest difference: the self-test the UI's diagnostics and the e2e tests use.
+ */
+import type { KernelCheck } from '../src/types';
+import type { Backend, Tensor } from './backend/backend';
+import { CpuBackend } from './backend/cpu/cpuBackend';
+
+/** Deterministic inputs: xorshift32 in [-1, 1). */
+function random(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  return Float32Array.from({ length: n }, () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return (s / 2 ** 32) * 2 - 1;
+  });
+}
+
+/** Each check builds its inputs on a backend and returns the one tensor to compare. */
+const CHECKS: Record<string, (b: Backend) => Tensor> = {
+  // CFG batch 2 GEMV on a 1024 × 384 f32 weight: the shape of a target's output projection.
+  matmul: (b) => b.matmul(b.upload(random(2 * 384, 1), [2, 384]), b.upload(random(1024 * 384, 2), [1024, 384])),
+  // Eight draft queries over an 8-token prefix and three rows of a 16-wide grid.
+  windowAttention: (b) => {
+    const C = 4 * 16, T = 8 + 48;
+    return b.windowAttention(
+      b.upload(random(8 * C, 3), [8, C]), b.upload(random(T * C, 4), [T, C]), b.upload(random(T * C, 5), [T, C]), T,
+      b.upload(Uint32Array.from([40, 41, 42, 43, 44, 45, 46, 47]), [8]), 4, { prefixLen: 8, gridWidth: 16, rowsAbove: 1, cols: 3 },
+    );
+  },
+  softmax: (b) => b.softmax(b.upload(random(3 * 1024, 6), [3, 1024]), 0.8, 50),
+};
+
+export const KERNEL_CHECKS = Object.keys(CHECKS);
+
+export async function checkKernel(backend: Backend, kernel: string): Promise<KernelCheck> {
+  const run = CHECKS[kernel];
+  if (!run) throw new Error(`Unknown kernel "${kernel}"; known: ${KERNEL_CHECKS.join(', ')}`);
+  const oracle = new CpuBackend();
+  const expected = await oracle.read(run(oracle));
+  const start = performance.now();
+  const actual = await backend.read(run(backend));
+  const ms = performance.now() - start;
+  let maxAbsError = 0;
+  for (let i = 0; i < expected.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(actual[i] - expected[i]));
+  return { kernel, backend: backend.name, maxAbsError, ms };
+}
