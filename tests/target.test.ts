@@ -5,31 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, Tensor } from '../workers/backend/backend';
 import type { WebGpuBackend } from '../workers/backend/webgpu/webgpuBackend';
-import type { RawTensor } from '../workers/model/safetensors';
-import { type TargetConfig, TargetModel, positionOf, uploadTargetWeights } from '../workers/model/target';
+import { TargetModel, positionOf, uploadTargetWeights } from '../workers/model/target';
+import { tinyConfig, tinyWeights } from './tinyTarget';
 import { cpu, diff, gpuBackend, randomF32, record } from './harness';
-import { narrowToF16 } from '../workers/backend/f16';
 
-const cfg: TargetConfig = { dim: 32, nLayers: 2, nHeads: 2, hidden: 48, vocab: 40, grid: 4, prefixLen: 2, ropeBase: 10000, normEps: 1e-5 };
-
-function randomWeights(): Map<string, RawTensor> {
-  const C = cfg.dim, F = cfg.hidden;
-  let seed = 1;
-  const t = (shape: number[], scale = 0.3, offset = 0): RawTensor => {
-    const v = randomF32(shape.reduce((a, b) => a * b), seed++, scale).map((x) => x + offset);
-    return { dtype: 'F16', shape, data: narrowToF16(v) };
-  };
-  const raw = new Map<string, RawTensor>([['tok_emb.weight', t([cfg.vocab, C], 1)], ['norm.weight', t([C], 0.2, 1)], ['output.weight', t([cfg.vocab, C])]]);
-  for (let i = 0; i < cfg.nLayers; i++) {
-    raw.set(`layers.${i}.attn_norm.weight`, t([C], 0.2, 1));
-    raw.set(`layers.${i}.attn.wqkv.weight`, t([3 * C, C]));
-    raw.set(`layers.${i}.attn.wo.weight`, t([C, C]));
-    raw.set(`layers.${i}.ffn_norm.weight`, t([C], 0.2, 1));
-    raw.set(`layers.${i}.ffn.w13.weight`, t([2 * F, C]));
-    raw.set(`layers.${i}.ffn.w2.weight`, t([C, F]));
-  }
-  return raw;
-}
+const cfg = tinyConfig;
+const randomWeights = () => tinyWeights();
 
 const tokens = [5, 17, 3, 39, 0, 22];
 

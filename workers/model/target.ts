@@ -90,8 +90,9 @@ export class TargetModel {
     return this.cfg.prefixLen + this.cfg.grid ** 2;
   }
 
-  newCache(): KvCache {
-    const shape = [this.maxLen, this.cfg.dim];
+  /** A zeroed cache for one sequence; `scratch` extra rows hold speculative tree nodes near the end of the grid. */
+  newCache(scratch = 0): KvCache {
+    const shape = [this.maxLen + scratch, this.cfg.dim];
     return {
       k: this.weights.layers.map(() => this.backend.zeros(shape)),
       v: this.weights.layers.map(() => this.backend.zeros(shape)),

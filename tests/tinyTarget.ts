@@ -1,0 +1,26 @@
+/** A tiny random target (f16 weights) shared by the model and decoding tests. */
+import type { RawTensor } from '../workers/model/safetensors';
+import type { TargetConfig } from '../workers/model/target';
+import { narrowToF16 } from '../workers/backend/f16';
+import { randomF32 } from './harness';
+
+export const tinyConfig: TargetConfig = { dim: 32, nLayers: 2, nHeads: 2, hidden: 48, vocab: 40, grid: 4, prefixLen: 2, ropeBase: 10000, normEps: 1e-5 };
+
+/** Random weights in the layout of training/target.py's state dict; `scale` sharpens the logits. */
+export function tinyWeights(cfg: TargetConfig = tinyConfig, seed = 1, scale = 0.3): Map<string, RawTensor> {
+  const C = cfg.dim, F = cfg.hidden;
+  const t = (shape: number[], s = scale, offset = 0): RawTensor => {
+    const v = randomF32(shape.reduce((a, b) => a * b), seed++, s).map((x) => x + offset);
+    return { dtype: 'F16', shape, data: narrowToF16(v) };
+  };
+  const raw = new Map<string, RawTensor>([['tok_emb.weight', t([cfg.vocab, C], 1)], ['norm.weight', t([C], 0.2, 1)], ['output.weight', t([cfg.vocab, C])]]);
+  for (let i = 0; i < cfg.nLayers; i++) {
+    raw.set(`layers.${i}.attn_norm.weight`, t([C], 0.2, 1));
+    raw.set(`layers.${i}.attn.wqkv.weight`, t([3 * C, C]));
+    raw.set(`layers.${i}.attn.wo.weight`, t([C, C]));
+    raw.set(`layers.${i}.ffn_norm.weight`, t([C], 0.2, 1));
+    raw.set(`layers.${i}.ffn.w13.weight`, t([2 * F, C]));
+    raw.set(`layers.${i}.ffn.w2.weight`, t([C, F]));
+  }
+  return raw;
+}

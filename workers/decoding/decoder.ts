@@ -1,0 +1,144 @@
+/**
+ * The decoding loop, plain AR and speculative, in the shape of gpt-fast's `speculative_decode`:
+ * each step feeds the committed-but-unfed tokens plus a candidate tree to the target in ONE forward
+ * pass, walks the tree with lossless acceptance, and commits the accepted path plus one more token.
+ * Without a drafter (or with n = 0) the tree is empty and every step is one AR token.
+ *
+ * KV cache consistency: the main chain of the tree (the drafter's first candidate at offsets
+ * 1, 2, …) occupies cache slots right after the root, so an accepted main-chain prefix is already in
+ * place. Accepted tokens that sat elsewhere in the tree (siblings) are simply fed again, as a chain,
+ * at the start of the next step's forward; every slot beyond the fed length is masked until rewritten.
+ */
+import type { Tensor } from '../backend/backend';
+import type { Candidate } from './acceptance';
+import { sampleIndex } from './acceptance';
+import { seededUniform } from './prng';
+import type { GuidedTarget } from './guidedTarget';
+import { type SamplingSettings, argmaxOf, processLogits } from './logitsProcessing';
+import { type TreeNode, walkTree } from './tokenTree';
+
+export type CandidateSource = 'horizontal' | 'vertical';
+
+export interface DraftCandidate extends Candidate {
+  source: CandidateSource;
+}
+
+/** Target hidden states of committed inputs, from the last forward pass. */
+export interface HiddenRows {
+  /** Final hidden states `[rows, dim]` per sequence (cond first). */
+  tensors: Tensor[];
+  /** Rows of `tensors` that belong to committed inputs, with the image index of each input (−1: last prefix position). */
+  rows: { row: number; input: number }[];
+}
+
+export interface DraftRequest {
+  /** Every committed token so far; the last one is the root of the next tree. */
+  tokens: readonly number[];
+  /** Hidden states new since the previous request (each committed input appears exactly once over a generation). */
+  hidden: HiddenRows;
+  /** Longest chain the drafter may propose (clipped at the end of the grid). */
+  maxDepth: number;
+}
+
+/** Proposes, for offsets k = 1 … ≤ maxDepth after the root, candidate lists (first = main chain). */
+export interface Drafter {
+  propose(req: DraftRequest): Promise<DraftCandidate[][]>;
+}
+
+export interface StepStats {
+  /** Image index of the first token committed in this step. */
+  first: number;
+  tokens: number[];
+  drafted: number;
+  /** Accepted draft tokens (the emitted extra token not counted). */
+  accepted: number;
+  acceptedBySource: Record<CandidateSource, number>;
+  /** For each accepted token, its depth (1-based) in the tree. */
+  acceptedDepths: number[];
+  /** Target forward passes in this step (always 1). */
+  targetForwards: number;
+  ms: number;
+}
+
+export interface DecodeOptions {
+  sampling: SamplingSettings;
+  seed: number;
+  /** Total tokens to generate (grid²). */
+  length: number;
+  drafter: Drafter | null;
+  /** Maximum speculation depth n (0 = plain AR). */
+  n: number;
+  onStep?: (s: StepStats) => void;
+  /** Checked between steps; throwing there cancels cleanly. */
+  signal?: AbortSignal;
+}
+
+export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUncond: Tensor | null, o: DecodeOptions): Promise<number[]> {
+  const uniform = seededUniform(o.seed);
+  const greedy = !(o.sampling.temperature > 0);
+  const pick = (row: Float32Array): number => (greedy ? argmaxOf(row) : sampleIndex(processLogits(row, o.sampling), uniform()));
+  const V = target.model.cfg.vocab;
+  const P = target.model.cfg.prefixLen;
+
+  const t0 = performance.now();
+  const prefill = await target.prefill(prefixCond, prefixUncond);
+  const tokens = [pick(prefill.logits)];
+  o.onStep?.({ first: 0, tokens: [tokens[0]], drafted: 0, accepted: 0, acceptedBySource: { horizontal: 0, vertical: 0 }, acceptedDepths: [], targetForwards: 1, ms: performance.now() - t0 });
+  let fed = 0; // tokens whose K/V sit in their final cache slots
+  let hidden: HiddenRows = { tensors: prefill.hidden, rows: [{ row: P - 1, input: -1 }] };
+
+  while (tokens.length < o.length) {
+    o.signal?.throwIfAborted();
+    const start = performance.now();
+    const root = tokens.length - 1;
+    const maxDepth = Math.min(o.n, o.length - 1 - root);
+    const proposals = o.drafter && maxDepth > 0 ? await o.drafter.propose({ tokens, hidden, maxDepth }) : [];
+    hidden.tensors.forEach((h) => target.model.backend.release(h));
+
+    // Tree: node 0 = root, main chain at 1..d, then the other candidates as leaves of the chain.
+    const nodes: (TreeNode & { source?: CandidateSource })[] = [{ parent: -1, token: tokens[root], q: null }];
+    const depths = Math.min(proposals.length, maxDepth);
+    for (let k = 1; k <= depths && proposals[k - 1].length > 0; k++) nodes.push({ parent: k - 1, ...proposals[k - 1][0] });
+    const chainLen = nodes.length - 1;
+    for (let k = 1; k <= Math.min(depths, chainLen + 1); k++) {
+      for (const c of proposals[k - 1].slice(1)) nodes.push({ parent: k - 1, ...c });
+    }
+    const depthOf = (i: number): number => (i === 0 ? 0 : depthOf(nodes[i].parent) + 1);
+
+    // Forward rows: unfed committed tokens before the root (chain), the root, then the tree nodes.
+    const chain = tokens.slice(fed, root);
+    const rows = [...chain, ...nodes.map((n) => n.token)];
+    const imageIndex = [...chain.map((_, i) => fed + i), ...nodes.map((_, i) => root + depthOf(i))];
+    const c = chain.length;
+    const isAncestorOrSelf = (i: number, j: number): boolean => {
+      for (let a = i; a >= 0; a = nodes[a].parent) if (a === j) return true;
+      return false;
+    };
+    const visible = (i: number, j: number): boolean => (j < c ? j <= i : i >= c && isAncestorOrSelf(i - c, j - c));
+    const scored = await target.score(rows, imageIndex, P + fed, visible);
+    const row = (node: number) => scored.logits.subarray((c + node) * V, (c + node + 1) * V);
+
+    const walk = greedy
+      ? walkTree(nodes, { kind: 'greedy', argmax: (i) => argmaxOf(row(i)) })
+      : walkTree(nodes, { kind: 'sample', target: (i) => processLogits(row(i), o.sampling), uniform });
+    const emitted = [...walk.path.map((i) => nodes[i].token), walk.next];
+    const acceptedBySource = { horizontal: 0, vertical: 0 };
+    for (const i of walk.path) acceptedBySource[nodes[i].source ?? 'horizontal']++;
+
+    // Hidden rows for the drafter: the committed chain and root, and the accepted path.
+    const kept = [...chain.map((_, i) => i), c, ...walk.path.map((i) => c + i)];
+    hidden = { tensors: scored.hidden, rows: kept.map((row) => ({ row, input: imageIndex[row] })) };
+
+    let inPlace = 0;
+    while (inPlace < walk.path.length && walk.path[inPlace] === inPlace + 1) inPlace++;
+    fed = root + 1 + inPlace;
+    const first = tokens.length;
+    tokens.push(...emitted.slice(0, o.length - tokens.length));
+    o.onStep?.({
+      first, tokens: tokens.slice(first), drafted: nodes.length - 1, accepted: walk.path.length, acceptedBySource,
+      acceptedDepths: walk.path.map(depthOf), targetForwards: 1, ms: performance.now() - start,
+    });
+  }
+  hidden.tensors.forEach((h) => target.model.backend.release(h));
+  return tokens;
+}
