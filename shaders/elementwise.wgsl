@@ -1,5 +1,6 @@
 // Elementwise kernels over flat f32 arrays, one invocation per output value.
 //   add:    out[i] = a[i] + b[i]                          n = numel
+//   silu:   out[i] = a[i] * sigmoid(a[i])                   n = numel
 //   swiglu: out[m, i] = silu(a[m, i]) * a[m, F + i]        a [M, 2F], out [M, F], n = M*F, F = p.cols
 //   cfg:    out[i] = a[n + i] + scale * (a[i] - a[n + i])  a [2M, V] (cond rows, then uncond), out [M, V]
 // Bindings: 0 params, 1 a (read), 2 b (read; add only), 3 out (read_write).
@@ -16,6 +17,12 @@ fn index(gid: vec3<u32>) -> u32 { return gid.x + gid.y * p.row_stride; }
 fn add(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = index(gid);
   if (i < p.n) { out[i] = a[i] + b[i]; }
+}
+
+@compute @workgroup_size(256)
+fn silu(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = index(gid);
+  if (i < p.n) { out[i] = a[i] / (1.0 + exp(-a[i])); }
 }
 
 @compute @workgroup_size(256)

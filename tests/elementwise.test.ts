@@ -14,6 +14,12 @@ describe('elementwise kernels match the CPU oracle', () => {
     expect(d.maxRel).toBeLessThanOrEqual(1e-6);
   });
 
+  it.each([[1, 1], [3, 7], [2, 1024]])('silu [%i, %i]', async (M, N) => {
+    const [c, g] = both(gpu, randomF32(M * N, 7, 8), [M, N]);
+    const d = diff(await gpu.read(gpu.silu(g)), await cpu.read(cpu.silu(c)));
+    expect(d.maxRel).toBeLessThanOrEqual(1e-5);
+  });
+
   it.each([[1, 2], [3, 14], [5, 1366]])('swiglu [%i, %i]', async (M, F2) => {
     const [c, g] = both(gpu, randomF32(M * F2, 3, 6), [M, F2]);
     const d = diff(await gpu.read(gpu.swiglu(g)), await cpu.read(cpu.swiglu(c)));

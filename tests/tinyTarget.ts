@@ -1,6 +1,7 @@
 /** A tiny random target (f16 weights) shared by the model and decoding tests. */
 import type { RawTensor } from '../workers/model/safetensors';
 import type { TargetConfig } from '../workers/model/target';
+import type { DraftConfig } from '../workers/model/draft';
 import { narrowToF16 } from '../workers/backend/f16';
 import { randomF32 } from './harness';
 
@@ -21,6 +22,34 @@ export function tinyWeights(cfg: TargetConfig = tinyConfig, seed = 1, scale = 0.
     raw.set(`layers.${i}.ffn_norm.weight`, t([C], 0.2, 1));
     raw.set(`layers.${i}.ffn.w13.weight`, t([2 * F, C]));
     raw.set(`layers.${i}.ffn.w2.weight`, t([C, F]));
+  }
+  return raw;
+}
+
+export const tinyDraftConfig = (spatial: boolean): DraftConfig => ({
+  dim: tinyConfig.dim, nLayers: 1, nHeads: 2, hidden: 48, headHidden: 16, vocab: tinyConfig.vocab, grid: tinyConfig.grid,
+  prefixLen: tinyConfig.prefixLen, offsets: [1, 2, 3, 4, 8], spatial, rowsAbove: 1, cols: 1, ropeBase: 10000, normEps: 1e-5,
+});
+
+/** Random draft weights in the layout of training/draft.py's state dict. */
+export function tinyDraftWeights(cfg: DraftConfig, seed = 500): Map<string, RawTensor> {
+  const C = cfg.dim, F = cfg.hidden, Hh = cfg.headHidden;
+  const t = (shape: number[], s = 0.3, offset = 0): RawTensor => {
+    const v = randomF32(shape.reduce((a, b) => a * b), seed++, s).map((x) => x + offset);
+    return { dtype: 'F16', shape, data: narrowToF16(v) };
+  };
+  const raw = new Map<string, RawTensor>([['in_norm.weight', t([C], 0.2, 1)], ['w_in.weight', t([C, 2 * C])], ['w_prefix.weight', t([C, C])]]);
+  for (let i = 0; i < cfg.nLayers; i++) {
+    raw.set(`layers.${i}.attn_norm.weight`, t([C], 0.2, 1));
+    raw.set(`layers.${i}.attn.wqkv.weight`, t([3 * C, C]));
+    raw.set(`layers.${i}.attn.wo.weight`, t([C, C]));
+    raw.set(`layers.${i}.ffn_norm.weight`, t([C], 0.2, 1));
+    raw.set(`layers.${i}.ffn.w13.weight`, t([2 * F, C]));
+    raw.set(`layers.${i}.ffn.w2.weight`, t([C, F]));
+  }
+  for (const k of cfg.offsets) {
+    raw.set(`heads.k${k}.w1.weight`, t([Hh, C]));
+    raw.set(`heads.k${k}.w2.weight`, t([C, Hh]));
   }
   return raw;
 }

@@ -54,6 +54,8 @@ export interface Backend {
   add(a: Tensor, b: Tensor): Tensor;
   /** RMSNorm over the last dim: x `[M, D]`, weight `[D]` f32|f16 → x · rsqrt(mean(x²) + eps) · weight. */
   rmsnorm(x: Tensor, weight: Tensor, eps: number): Tensor;
+  /** silu(x) = x · sigmoid(x), elementwise (the draft's Medusa heads). */
+  silu(x: Tensor): Tensor;
   /** SwiGLU on a fused gate|up tensor `[M, 2F]` (gate = first F columns) → silu(gate) · up `[M, F]`. */
   swiglu(gateUp: Tensor): Tensor;
   /**

@@ -6,6 +6,7 @@
  */
 import type { Backend, Tensor } from '../backend/backend';
 import type { RawTensor } from './safetensors';
+import { type BlockWeights, blockForward, tensorOf, uploadBlock, uploadRaw } from './block';
 
 export interface TargetConfig {
   dim: number;
@@ -19,20 +20,9 @@ export interface TargetConfig {
   normEps: number;
 }
 
-interface LayerWeights {
-  attnNorm: Tensor;
-  wq: Tensor;
-  wk: Tensor;
-  wv: Tensor;
-  wo: Tensor;
-  ffnNorm: Tensor;
-  w13: Tensor;
-  w2: Tensor;
-}
-
 export interface TargetWeights {
   tokEmb: Tensor;
-  layers: LayerWeights[];
+  layers: BlockWeights[];
   norm: Tensor;
   output: Tensor;
 }
@@ -43,33 +33,15 @@ export interface KvCache {
   v: Tensor[];
 }
 
-/** Uploads the weights of training/target.py's state dict; wqkv is split into q, k, v row blocks. */
+/** Uploads the weights of training/target.py's state dict. */
 export function uploadTargetWeights(backend: Backend, cfg: TargetConfig, raw: Map<string, RawTensor>): TargetWeights {
-  const get = (name: string, shape: number[]): RawTensor => {
-    const t = raw.get(name);
-    if (!t) throw new Error(`target weights: missing tensor ${name}`);
-    if (t.shape.join() !== shape.join()) throw new Error(`target weights: ${name} has shape [${t.shape}], expected [${shape}]`);
-    return t;
-  };
-  const up = (t: RawTensor, shape = t.shape, data = t.data) => backend.upload(data, shape, t.dtype === 'F16' ? 'f16' : 'f32');
-  const { dim: C, hidden: F } = cfg;
+  const get = (name: string, shape: number[]) => uploadRaw(backend, tensorOf(raw, name, shape, 'target'));
+  const C = cfg.dim;
   return {
-    tokEmb: up(get('tok_emb.weight', [cfg.vocab, C])),
-    layers: Array.from({ length: cfg.nLayers }, (_, i) => {
-      const p = `layers.${i}.`;
-      const wqkv = get(`${p}attn.wqkv.weight`, [3 * C, C]);
-      const block = (b: number) => up(wqkv, [C, C], wqkv.data.subarray(b * C * C, (b + 1) * C * C));
-      return {
-        attnNorm: up(get(`${p}attn_norm.weight`, [C])),
-        wq: block(0), wk: block(1), wv: block(2),
-        wo: up(get(`${p}attn.wo.weight`, [C, C])),
-        ffnNorm: up(get(`${p}ffn_norm.weight`, [C])),
-        w13: up(get(`${p}ffn.w13.weight`, [2 * F, C])),
-        w2: up(get(`${p}ffn.w2.weight`, [C, F])),
-      };
-    }),
-    norm: up(get('norm.weight', [C])),
-    output: up(get('output.weight', [cfg.vocab, C])),
+    tokEmb: get('tok_emb.weight', [cfg.vocab, C]),
+    layers: Array.from({ length: cfg.nLayers }, (_, i) => uploadBlock(backend, raw, `layers.${i}.`, cfg, 'target')),
+    norm: get('norm.weight', [C]),
+    output: get('output.weight', [cfg.vocab, C]),
   };
 }
 
@@ -114,34 +86,13 @@ export class TargetModel {
     const M = x.shape[0];
     let h = x;
     this.weights.layers.forEach((L, i) => {
-      const n1 = b.rmsnorm(h, L.attnNorm, cfg.normEps);
-      const q = this.rotate(b.matmul(n1, L.wq), pos);
-      const k = this.rotate(b.matmul(n1, L.wk), pos);
-      const v = b.matmul(n1, L.wv);
-      b.writeRows(cache.k[i], k, start);
-      b.writeRows(cache.v[i], v, start);
-      const att = b.attention(q, cache.k[i], cache.v[i], start + M, mask, cfg.nHeads);
-      const proj = b.matmul(att, L.wo);
-      const h1 = b.add(h, proj);
-      const n2 = b.rmsnorm(h1, L.ffnNorm, cfg.normEps);
-      const gu = b.matmul(n2, L.w13);
-      const act = b.swiglu(gu);
-      const down = b.matmul(act, L.w2);
-      const h2 = b.add(h1, down);
-      for (const t of [n1, q, k, v, att, proj, n2, gu, act, down]) b.release(t);
+      const next = blockForward(b, cfg, L, h, cache.k[i], cache.v[i], start, pos, (q, k, v) => b.attention(q, k, v, start + M, mask, cfg.nHeads));
       if (h !== x) b.release(h);
-      b.release(h1);
-      h = h2;
+      h = next;
     });
     const normed = b.rmsnorm(h, this.weights.norm, cfg.normEps);
     const logits = b.matmul(normed, this.weights.output);
     b.release(normed);
     return { hidden: h, logits };
-  }
-
-  private rotate(t: Tensor, pos: Tensor): Tensor {
-    const r = this.backend.rope2d(t, pos, this.cfg.nHeads, this.cfg.ropeBase);
-    this.backend.release(t);
-    return r;
   }
 }

@@ -105,6 +105,13 @@ export class CpuBackend implements Backend {
     return y;
   }
 
+  silu(x: Tensor): Tensor {
+    const xs = f(x);
+    const y = out(x.shape);
+    for (let i = 0; i < xs.length; i++) y.data[i] = xs[i] / (1 + Math.exp(-xs[i]));
+    return y;
+  }
+
   swiglu(gateUp: Tensor): Tensor {
     const [M, F2] = gateUp.shape;
     if (F2 % 2) throw new Error(`swiglu: last dim ${F2} is odd`);

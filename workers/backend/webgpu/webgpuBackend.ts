@@ -5,7 +5,7 @@
  */
 import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, expectShape, numel } from '../backend';
 import { GpuRuntime, GpuTensor, bytesOf } from './gpuRuntime';
-import { add, cfg, swiglu } from './kernels/elementwise';
+import { add, cfg, silu, swiglu } from './kernels/elementwise';
 import { matmul } from './kernels/matmul';
 import { rmsnorm } from './kernels/rmsnorm';
 import { rope2d } from './kernels/rope2d';
@@ -63,6 +63,10 @@ export class WebGpuBackend implements Backend {
 
   rmsnorm(x: Tensor, weight: Tensor, eps: number): Tensor {
     return rmsnorm(this.runtime, gpu(x), gpu(weight), eps);
+  }
+
+  silu(x: Tensor): Tensor {
+    return silu(this.runtime, gpu(x));
   }
 
   swiglu(gateUp: Tensor): Tensor {

@@ -1,4 +1,4 @@
-/** Binds shaders/elementwise.wgsl: residual add, SwiGLU on a fused gate|up tensor, CFG combine. */
+/** Binds shaders/elementwise.wgsl: residual add, SiLU, SwiGLU on a fused gate|up tensor, CFG combine. */
 import code from '../../../../shaders/elementwise.wgsl?raw';
 import { expectShape, numel } from '../../backend';
 import { type GpuRuntime, type GpuTensor, f32, flatGrid } from '../gpuRuntime';
@@ -20,6 +20,10 @@ function run(rt: GpuRuntime, entryPoint: string, out: GpuTensor, a: GpuTensor, b
 export function add(rt: GpuRuntime, a: GpuTensor, b: GpuTensor): GpuTensor {
   expectShape('add', b.shape, [...a.shape]);
   return run(rt, 'add', rt.output(a.shape), a, b, 0, 0);
+}
+
+export function silu(rt: GpuRuntime, x: GpuTensor): GpuTensor {
+  return run(rt, 'silu', rt.output(x.shape), x, null, 0, 0);
 }
 
 export function swiglu(rt: GpuRuntime, gateUp: GpuTensor): GpuTensor {

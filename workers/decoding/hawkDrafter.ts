@@ -1,0 +1,116 @@
+/**
+ * Hawk's dual-direction drafting. Each step the draft model appends the newly committed tokens and,
+ * from the newest position T, proposes:
+ *   - horizontal candidates for T+1 … T+n (head k; the first one of each offset forms the main chain,
+ *     `width − 1` more per offset become sibling leaves), and
+ *   - vertical guesses for T+W·d, d = 1 … vsd, kept in the speculation cache until decoding reaches
+ *     that row, where they join the horizontal candidates of the same position (the sampling pool).
+ * With CFG the draft runs the cond and uncond sequences and guides its logits like the target.
+ * Greedy mode proposes argmax / top-w tokens; sampling mode draws independent samples from the
+ * processed draft distribution q, which lossless acceptance needs.
+ */
+import type { Backend, Tensor } from '../backend/backend';
+import type { DraftModel } from '../model/draft';
+import type { KvCache } from '../model/target';
+import { sampleIndex } from './acceptance';
+import type { DraftCandidate, DraftRequest, Drafter } from './decoder';
+import { type SamplingSettings, processLogits } from './logitsProcessing';
+
+export interface HawkSettings {
+  /** Tokens per row proposed along the row (≤ the number of horizontal heads). */
+  n: number;
+  /** Vertical speculation depth: rows below that get a guess (0 = none). */
+  vsd: number;
+  /** Candidates per horizontal offset (1 = a chain). */
+  width: number;
+  sampling: SamplingSettings;
+  cfgScale: number;
+}
+
+export class HawkDrafter implements Drafter {
+  private readonly caches: KvCache[];
+  /** Tokens whose z is in the draft's cache. */
+  private fed = 0;
+  /** Vertical guesses by image position. */
+  private readonly speculation = new Map<number, DraftCandidate>();
+
+  constructor(
+    readonly draft: DraftModel,
+    readonly settings: HawkSettings,
+    private readonly uniform: () => number,
+  ) {
+    this.caches = Array.from({ length: settings.cfgScale !== 1 ? 2 : 1 }, () => draft.newCache());
+  }
+
+  private get backend(): Backend {
+    return this.draft.backend;
+  }
+
+  /** Runs the draft over the text prefixes (cond, and uncond when guided). */
+  start(prefixCond: Tensor, prefixUncond: Tensor | null): void {
+    this.caches.forEach((c, s) => this.draft.prefill(c, s === 0 ? prefixCond : prefixUncond!));
+  }
+
+  async propose(req: DraftRequest): Promise<DraftCandidate[][]> {
+    const b = this.backend, cfg = this.draft.cfg, V = cfg.vocab, S = this.caches.length;
+    const first = this.fed, last = req.tokens.length - 1;
+    const rowOf = new Map(req.hidden.rows.map((r) => [r.input, r.row]));
+    const rows = Array.from({ length: last - first + 1 }, (_, i) => {
+      const row = rowOf.get(first + i - 1);
+      if (row === undefined) throw new Error(`HawkDrafter: no target hidden state for input ${first + i - 1}`);
+      return row;
+    });
+    const rowIds = b.upload(Uint32Array.from(rows), [rows.length]);
+    const ids = b.upload(Uint32Array.from(req.tokens.slice(first)), [rows.length]);
+    const g = b.zeros([S, cfg.dim]);
+    this.caches.forEach((cache, s) => {
+      const h = b.embedding(req.hidden.tensors[s], rowIds);
+      const gs = this.draft.extend(cache, h, ids, first);
+      b.writeRows(g, gs, s);
+      b.release(h);
+      b.release(gs);
+    });
+    b.release(rowIds);
+    b.release(ids);
+    this.fed = last + 1;
+    const logitsT = this.draft.heads(g);
+    b.release(g);
+    const logits = (await b.read(logitsT)) as Float32Array;
+    b.release(logitsT);
+
+    const guided = (head: number): Float32Array => {
+      const cond = logits.subarray(head * S * V, (head * S + 1) * V);
+      if (S === 1) return cond;
+      const uncond = logits.subarray((head * S + 1) * V, (head * S + 2) * V);
+      return cond.map((c, i) => uncond[i] + this.settings.cfgScale * (c - uncond[i]));
+    };
+    const greedy = !(this.settings.sampling.temperature > 0);
+    const draw = (row: Float32Array, count: number, source: DraftCandidate['source']): DraftCandidate[] => {
+      if (greedy) {
+        const order = Array.from(row.keys()).sort((a, c) => row[c] - row[a] || a - c);
+        return order.slice(0, count).map((token) => ({ token, q: null, source }));
+      }
+      const q = processLogits(row, this.settings.sampling);
+      return Array.from({ length: count }, () => ({ token: sampleIndex(q, this.uniform()), q, source }));
+    };
+
+    // Vertical guesses for the rows below, kept until the frontier gets there.
+    for (let d = 1; d <= this.settings.vsd; d++) {
+      const head = cfg.offsets.indexOf(cfg.grid * d);
+      const at = last + cfg.grid * d;
+      if (head >= 0 && at < cfg.grid ** 2 && !this.speculation.has(at)) this.speculation.set(at, draw(guided(head), 1, 'vertical')[0]);
+    }
+    for (const at of this.speculation.keys()) if (at <= last) this.speculation.delete(at);
+
+    const proposals: DraftCandidate[][] = [];
+    for (let k = 1; k <= Math.min(req.maxDepth, this.settings.n); k++) {
+      const head = cfg.offsets.indexOf(k);
+      if (head < 0) break;
+      const pool = draw(guided(head), this.settings.width, 'horizontal');
+      const vertical = this.speculation.get(last + k);
+      if (vertical && !(greedy && pool.some((c) => c.token === vertical.token))) pool.push(vertical);
+      proposals.push(pool);
+    }
+    return proposals;
+  }
+}

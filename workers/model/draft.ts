@@ -1,0 +1,173 @@
+/**
+ * The Hawk draft (training/draft.py) on the Backend interface. For image position t it reads
+ * z_t = w_in[in_norm(h_{t−1}); tok_emb(x_t)] (h from the target, tok_emb the target's), runs its
+ * block(s) over the draft's own KV cache — 2D RoPE and local 2D window attention in the spatial
+ * variant, 1D RoPE and causal attention in the ablation — and turns the features g_t of the newest
+ * position into logits for t + k for every head offset k via g + w2_k(silu(w1_k g)) and the target's
+ * final norm and output head.
+ */
+import type { Backend, Tensor } from '../backend/backend';
+import type { RawTensor } from './safetensors';
+import { type BlockWeights, blockForward, tensorOf, uploadBlock, uploadRaw } from './block';
+import type { KvCache, TargetModel } from './target';
+
+export interface DraftConfig {
+  dim: number;
+  nLayers: number;
+  nHeads: number;
+  hidden: number;
+  headHidden: number;
+  vocab: number;
+  grid: number;
+  prefixLen: number;
+  /** Head j predicts image token t + offsets[j]: 1…8 along the row, then W·d below. */
+  offsets: number[];
+  /** Hawk (2D RoPE + local window) or the ablation (1D RoPE + causal attention). */
+  spatial: boolean;
+  rowsAbove: number;
+  cols: number;
+  ropeBase: number;
+  normEps: number;
+}
+
+export interface DraftWeights {
+  inNorm: Tensor;
+  /** w_in split by input columns: the half that reads in_norm(h), the half that reads tok_emb(x). */
+  wInHidden: Tensor;
+  wInToken: Tensor;
+  wPrefix: Tensor;
+  layers: BlockWeights[];
+  heads: { w1: Tensor; w2: Tensor }[];
+}
+
+export function uploadDraftWeights(backend: Backend, cfg: DraftConfig, raw: Map<string, RawTensor>): DraftWeights {
+  const C = cfg.dim;
+  const get = (name: string, shape: number[]) => tensorOf(raw, name, shape, 'draft');
+  const wIn = get('w_in.weight', [C, 2 * C]);
+  const half = (h: number) => {
+    const data = wIn.data instanceof Float32Array ? new Float32Array(C * C) : new Uint16Array(C * C);
+    for (let r = 0; r < C; r++) data.set(wIn.data.subarray(r * 2 * C + h * C, r * 2 * C + (h + 1) * C), r * C);
+    return uploadRaw(backend, wIn, [C, C], data);
+  };
+  return {
+    inNorm: uploadRaw(backend, get('in_norm.weight', [C])),
+    wInHidden: half(0),
+    wInToken: half(1),
+    wPrefix: uploadRaw(backend, get('w_prefix.weight', [C, C])),
+    layers: Array.from({ length: cfg.nLayers }, (_, i) => uploadBlock(backend, raw, `layers.${i}.`, cfg, 'draft')),
+    heads: cfg.offsets.map((k) => ({
+      w1: uploadRaw(backend, get(`heads.k${k}.w1.weight`, [cfg.headHidden, C])),
+      w2: uploadRaw(backend, get(`heads.k${k}.w2.weight`, [C, cfg.headHidden])),
+    })),
+  };
+}
+
+export class DraftModel {
+  constructor(
+    readonly backend: Backend,
+    readonly cfg: DraftConfig,
+    readonly weights: DraftWeights,
+    /** The frozen target whose token table, final norm and output head the draft shares. */
+    readonly target: TargetModel,
+  ) {}
+
+  newCache(): KvCache {
+    const shape = [this.cfg.prefixLen + this.cfg.grid ** 2, this.cfg.dim];
+    return { k: this.weights.layers.map(() => this.backend.zeros(shape)), v: this.weights.layers.map(() => this.backend.zeros(shape)) };
+  }
+
+  /** Runs the P text prefix vectors `[P, dim]` into the cache (position (0, 0), causal among themselves). */
+  prefill(cache: KvCache, prefix: Tensor): void {
+    const b = this.backend, P = this.cfg.prefixLen;
+    const x = b.matmul(prefix, this.weights.wPrefix);
+    const mask = new Uint32Array(P * P);
+    for (let i = 0; i < P; i++) mask.fill(1, i * P, i * P + i + 1);
+    const out = this.run(cache, x, 0, new Uint32Array(2 * P), (q, k, v) => {
+      const m = b.upload(mask, [P, P]);
+      const r = b.attention(q, k, v, P, m, this.cfg.nHeads);
+      b.release(m);
+      return r;
+    });
+    b.release(x);
+    b.release(out);
+  }
+
+  /**
+   * Appends image positions first … first+m−1: h `[m, dim]` are the target hidden states that
+   * predicted those tokens, ids `[m]` the tokens. Returns the features of the last position `[1, dim]`.
+   */
+  extend(cache: KvCache, h: Tensor, ids: Tensor, first: number): Tensor {
+    const b = this.backend, cfg = this.cfg, w = this.weights;
+    const m = ids.shape[0];
+    const normed = b.rmsnorm(h, w.inNorm, cfg.normEps);
+    const fromHidden = b.matmul(normed, w.wInHidden);
+    const emb = this.target.embed(ids);
+    const fromToken = b.matmul(emb, w.wInToken);
+    const z = b.add(fromHidden, fromToken);
+    for (const t of [normed, fromHidden, emb, fromToken]) b.release(t);
+
+    const pos = new Uint32Array(2 * m);
+    for (let i = 0; i < m; i++) {
+      const t = first + i;
+      pos.set(cfg.spatial ? [Math.floor(t / cfg.grid), t % cfg.grid] : [t, t], 2 * i);
+    }
+    const start = cfg.prefixLen + first, kvLen = start + m;
+    const g = this.run(cache, z, start, pos, (q, k, v) => {
+      if (cfg.spatial) {
+        const qPos = b.upload(Uint32Array.from({ length: m }, (_, i) => first + i), [m]);
+        const r = b.windowAttention(q, k, v, kvLen, qPos, cfg.nHeads, { prefixLen: cfg.prefixLen, gridWidth: cfg.grid, rowsAbove: cfg.rowsAbove, cols: cfg.cols });
+        b.release(qPos);
+        return r;
+      }
+      const mask = new Uint32Array(m * kvLen);
+      for (let i = 0; i < m; i++) mask.fill(1, i * kvLen, i * kvLen + start + i + 1);
+      const mt = b.upload(mask, [m, kvLen]);
+      const r = b.attention(q, k, v, kvLen, mt, cfg.nHeads);
+      b.release(mt);
+      return r;
+    });
+    b.release(z);
+    if (m === 1) return g;
+    const lastId = b.upload(Uint32Array.of(m - 1), [1]);
+    const last = b.embedding(g, lastId);
+    b.release(lastId);
+    b.release(g);
+    return last;
+  }
+
+  /**
+   * Logits of every head for S feature rows g `[S, dim]`: `[K·S, vocab]`, head-major (row k·S + s is
+   * head k of row s).
+   */
+  heads(g: Tensor): Tensor {
+    const b = this.backend, S = g.shape[0], K = this.cfg.offsets.length;
+    const stacked = b.zeros([K * S, this.cfg.dim]);
+    this.weights.heads.forEach(({ w1, w2 }, k) => {
+      const a = b.matmul(g, w1);
+      const s = b.silu(a);
+      const o = b.matmul(s, w2);
+      const r = b.add(g, o);
+      b.writeRows(stacked, r, k * S);
+      for (const t of [a, s, o, r]) b.release(t);
+    });
+    const t = this.target;
+    const normed = b.rmsnorm(stacked, t.weights.norm, t.cfg.normEps);
+    const logits = b.matmul(normed, t.weights.output);
+    b.release(stacked);
+    b.release(normed);
+    return logits;
+  }
+
+  private run(cache: KvCache, x: Tensor, start: number, pos: Uint32Array, attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor): Tensor {
+    const b = this.backend;
+    const posT = b.upload(pos, [pos.length / 2, 2]);
+    let h = x;
+    this.weights.layers.forEach((L, i) => {
+      const next = blockForward(b, this.cfg, L, h, cache.k[i], cache.v[i], start, posT, attend);
+      if (h !== x) b.release(h);
+      h = next;
+    });
+    b.release(posT);
+    return h;
+  }
+}
