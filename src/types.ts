@@ -31,3 +31,85 @@ export type EngineNotice =
   | { kind: 'device-lost'; message: string }
   | { kind: 'device-restored'; capabilities: Capabilities }
   | { kind: 'device-unrecoverable'; message: string };
+
+/** How a committed token was produced: drafted along the row, guessed from a row above, or sampled by the target. */
+export type TokenSource = 'horizontal' | 'vertical' | 'target';
+
+/** Per verification step, streamed to the UI. */
+export interface StepEvent {
+  kind: 'step';
+  /** Grid index of the first token committed in this step. */
+  first: number;
+  tokens: number[];
+  sources: TokenSource[];
+  drafted: number;
+  accepted: number;
+  /** Milliseconds since the generation started. */
+  elapsedMs: number;
+  stepMs: number;
+  targetForwards: number;
+}
+
+/** Newly decoded pixel rows (RGBA, `width` pixels wide), transferred, not copied. */
+export interface RowsEvent {
+  kind: 'rows';
+  /** First pixel row and number of pixel rows in `rgba`. */
+  y: number;
+  height: number;
+  width: number;
+  rgba: Uint8ClampedArray;
+}
+
+export interface LoadEvent {
+  kind: 'load';
+  file: string;
+  loaded: number;
+  total: number;
+  fromCache: boolean;
+}
+
+export interface NoticeEvent {
+  kind: 'notice';
+  message: string;
+}
+
+export type GenerateEvent = StepEvent | RowsEvent | LoadEvent | NoticeEvent;
+
+export interface GenerationSummary {
+  prompt: string;
+  settings: GenerateSettings;
+  backend: 'webgpu' | 'cpu';
+  tokens: number[];
+  sources: TokenSource[];
+  totalMs: number;
+  targetForwards: number;
+  /** Mean tokens committed per target forward (1 for plain AR). */
+  tokensPerForward: number;
+  /** acceptedByDepth[d] / draftedByDepth[d]: acceptance rate of draft position d + 1. */
+  acceptedByDepth: number[];
+  draftedByDepth: number[];
+}
+
+export interface GenerateSettings {
+  /** Horizontal speculation length: 0 = plain AR … 8. */
+  n: number;
+  /** Vertical speculation depth (rows below): 0 … 2. */
+  vsd: number;
+  /** Candidates per drafted position: 1 (chain) … 4. */
+  treeWidth: number;
+  /** Adapt n per region from recent acceptance. */
+  autoSpeculation: boolean;
+  /** 0 = greedy … 2. */
+  temperature: number;
+  /** 0 = off … 1024. */
+  topK: number;
+  /** (0, 1]; 1 = off. */
+  topP: number;
+  /** Classifier-free guidance scale, 1 (off) … 10. */
+  cfgScale: number;
+  seed: number;
+  /** Lossless speculative sampling, or relaxed (faster, not the target's distribution). */
+  acceptance: 'lossless' | 'relaxed';
+  /** The Hawk draft or the 1D ablation draft (for comparisons). */
+  draft: 'hawk' | 'ablation';
+}

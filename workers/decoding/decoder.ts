@@ -49,6 +49,10 @@ export interface StepStats {
   /** Image index of the first token committed in this step. */
   first: number;
   tokens: number[];
+  /** How each committed token was produced (accepted draft candidates by direction, else the target). */
+  sources: (CandidateSource | 'target')[];
+  /** Speculation length used in this step. */
+  n: number;
   drafted: number;
   /** Accepted draft tokens (the emitted extra token not counted). */
   accepted: number;
@@ -68,6 +72,11 @@ export interface DecodeOptions {
   drafter: Drafter | null;
   /** Maximum speculation depth n (0 = plain AR). */
   n: number;
+  /**
+   * Adapt n per region: grow it by one after a step that accepted the whole main chain, shrink it
+   * after a step that accepted nothing (long runs on flat background, short ones on detail).
+   */
+  adaptive?: boolean;
   onStep?: (s: StepStats) => void;
   /** Checked between steps; throwing there cancels cleanly. */
   signal?: AbortSignal;
@@ -83,15 +92,16 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
   const t0 = performance.now();
   const prefill = await target.prefill(prefixCond, prefixUncond);
   const tokens = [pick(prefill.logits)];
-  o.onStep?.({ first: 0, tokens: [tokens[0]], drafted: 0, accepted: 0, acceptedBySource: { horizontal: 0, vertical: 0 }, acceptedDepths: [], targetForwards: 1, ms: performance.now() - t0 });
+  o.onStep?.({ first: 0, tokens: [tokens[0]], sources: ['target'], n: 0, drafted: 0, accepted: 0, acceptedBySource: { horizontal: 0, vertical: 0 }, acceptedDepths: [], targetForwards: 1, ms: performance.now() - t0 });
   let fed = 0; // tokens whose K/V sit in their final cache slots
   let hidden: HiddenRows = { tensors: prefill.hidden, rows: [{ row: P - 1, input: -1 }] };
+  let n = o.n;
 
   while (tokens.length < o.length) {
     o.signal?.throwIfAborted();
     const start = performance.now();
     const root = tokens.length - 1;
-    const maxDepth = Math.min(o.n, o.length - 1 - root);
+    const maxDepth = Math.min(n, o.length - 1 - root);
     const proposals = o.drafter && maxDepth > 0 ? await o.drafter.propose({ tokens, hidden, maxDepth }) : [];
     hidden.tensors.forEach((h) => target.model.backend.release(h));
 
@@ -122,6 +132,7 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
       ? walkTree(nodes, { kind: 'greedy', argmax: (i) => argmaxOf(row(i)) })
       : walkTree(nodes, { kind: 'sample', target: (i) => processLogits(row(i), o.sampling), uniform });
     const emitted = [...walk.path.map((i) => nodes[i].token), walk.next];
+    const sources = [...walk.path.map((i) => nodes[i].source ?? 'horizontal'), 'target' as const];
     const acceptedBySource = { horizontal: 0, vertical: 0 };
     for (const i of walk.path) acceptedBySource[nodes[i].source ?? 'horizontal']++;
 
@@ -135,9 +146,10 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
     const first = tokens.length;
     tokens.push(...emitted.slice(0, o.length - tokens.length));
     o.onStep?.({
-      first, tokens: tokens.slice(first), drafted: nodes.length - 1, accepted: walk.path.length, acceptedBySource,
+      first, tokens: tokens.slice(first), sources: sources.slice(0, tokens.length - first), n: maxDepth, drafted: nodes.length - 1, accepted: walk.path.length, acceptedBySource,
       acceptedDepths: walk.path.map(depthOf), targetForwards: 1, ms: performance.now() - start,
     });
+    if (o.adaptive && chainLen > 0) n = inPlace === chainLen ? Math.min(o.n, n + 1) : walk.path.length === 0 ? Math.max(1, n - 1) : n;
   }
   hidden.tensors.forEach((h) => target.model.backend.release(h));
   return tokens;

@@ -1,0 +1,86 @@
+/**
+ * One text-to-image generation on loaded models: encode the prompt, decode the token grid (plain AR
+ * or Hawk), and stream every step's tokens and every finished pixel row to the caller.
+ */
+import type { GenerateEvent, GenerateSettings, GenerationSummary, TokenSource } from '../../src/types';
+import type { Backend, Tensor } from '../backend/backend';
+import { decode } from '../decoding/decoder';
+import { GuidedTarget } from '../decoding/guidedTarget';
+import { HawkDrafter } from '../decoding/hawkDrafter';
+import { seededUniform } from '../decoding/prng';
+import type { DraftModel } from '../model/draft';
+import type { TargetModel } from '../model/target';
+
+export interface DecodedRows {
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+}
+
+export interface LoadedModels {
+  backend: Backend;
+  target: TargetModel;
+  drafts: Partial<Record<GenerateSettings['draft'], DraftModel>>;
+  /** Text prefix `[P, dim]` for a prompt, and the unconditional (null) prefix. */
+  encodePrompt(prompt: string): { cond: Tensor; uncond: Tensor };
+  /** Pixels of the first `rows` token rows (the VQ decoder); absent in tests without one. */
+  decodeRows?(tokens: readonly number[], rows: number): Promise<DecodedRows>;
+}
+
+export async function generateImage(
+  m: LoadedModels,
+  prompt: string,
+  settings: GenerateSettings,
+  onEvent: (e: GenerateEvent) => void,
+  signal?: AbortSignal,
+): Promise<GenerationSummary> {
+  const cfg = m.target.cfg, W = cfg.grid;
+  const sampling = { temperature: settings.temperature, topK: settings.topK, topP: settings.topP };
+  const { cond, uncond } = m.encodePrompt(prompt);
+  const draft = settings.n > 0 ? m.drafts[settings.draft] : undefined;
+  if (settings.n > 0 && !draft) throw new Error(`The ${settings.draft} draft model is not loaded; set the speculation length to 0 for plain decoding.`);
+  const drafter = draft
+    ? new HawkDrafter(draft, { n: settings.n, vsd: settings.vsd, width: settings.treeWidth, sampling, cfgScale: settings.cfgScale }, seededUniform(settings.seed ^ 0x9e3779b9))
+    : null;
+  drafter?.start(cond, settings.cfgScale !== 1 ? uncond : null);
+
+  const started = performance.now();
+  const sources: TokenSource[] = [];
+  const acceptedByDepth: number[] = [], draftedByDepth: number[] = [];
+  let targetForwards = 0, rowsShown = 0;
+  let committed: number[] = [];
+  // Row decodes run one after another, off the decoding loop's critical path until the end.
+  let pending: Promise<void> = Promise.resolve();
+  try {
+    const tokens = await decode(new GuidedTarget(m.target, settings.cfgScale), cond, settings.cfgScale !== 1 ? uncond : null, {
+      sampling, seed: settings.seed, length: W * W, drafter, n: drafter ? settings.n : 0, adaptive: settings.autoSpeculation, signal,
+      onStep: (s) => {
+        targetForwards += s.targetForwards;
+        sources.push(...s.sources);
+        committed = [...committed, ...s.tokens];
+        for (let d = 0; d < s.n; d++) draftedByDepth[d] = (draftedByDepth[d] ?? 0) + 1;
+        for (const d of s.acceptedDepths) acceptedByDepth[d - 1] = (acceptedByDepth[d - 1] ?? 0) + 1;
+        onEvent({
+          kind: 'step', first: s.first, tokens: s.tokens, sources: s.sources, drafted: s.drafted, accepted: s.accepted,
+          elapsedMs: performance.now() - started, stepMs: s.ms, targetForwards,
+        });
+        const rows = Math.floor(committed.length / W);
+        if (m.decodeRows && rows > rowsShown) {
+          rowsShown = rows;
+          pending = pending.then(() => m.decodeRows!(committed.slice(0, rows * W), rows)).then((img) => {
+            onEvent({ kind: 'rows', y: 0, height: img.height, width: img.width, rgba: img.rgba });
+          });
+        }
+      },
+    });
+    await pending;
+    for (let d = draftedByDepth.length - 1; d >= 0; d--) acceptedByDepth[d] ??= 0;
+    return {
+      prompt, settings, backend: m.backend.name, tokens, sources, totalMs: performance.now() - started, targetForwards,
+      tokensPerForward: tokens.length / targetForwards, acceptedByDepth, draftedByDepth,
+    };
+  } finally {
+    m.backend.release(cond);
+    m.backend.release(uncond);
+  }
+}
