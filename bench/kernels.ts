@@ -8,6 +8,7 @@ import { acquireGpu } from '../workers/backend/webgpu/device';
 import { GpuRuntime, type GpuTensor } from '../workers/backend/webgpu/gpuRuntime';
 import { type MatmulVariant, matmul } from '../workers/backend/webgpu/kernels/matmul';
 import { narrowToF16, f16ToF32 } from '../workers/backend/f16';
+import './pageResult';
 
 export interface BenchRow {
   name: string;
@@ -21,14 +22,10 @@ export interface BenchRow {
   relErr?: number;
 }
 
-export interface BenchResult {
+interface BenchResult {
   adapter: string;
   rows: BenchRow[];
   error?: string;
-}
-
-declare global {
-  interface Window { benchResult?: BenchResult }
 }
 
 const out = document.getElementById('out')!;
@@ -154,5 +151,13 @@ main()
   .catch((e: unknown): BenchResult => ({ adapter: 'unknown', rows: [], error: String((e as Error)?.stack ?? e) }))
   .then((r) => {
     if (r.error) log(`error: ${r.error}`);
-    window.benchResult = r;
+    const table = r.rows.map((row) => ({
+      kernel: row.name,
+      variant: row.variant,
+      'ms (median)': Number(row.ms.toFixed(3)),
+      value: Number(row.value.toFixed(2)),
+      unit: row.unit,
+      'rel err': row.relErr === undefined ? '' : row.relErr.toExponential(1),
+    }));
+    window.benchResult = { adapter: r.adapter, table, error: r.error, data: r.rows };
   });

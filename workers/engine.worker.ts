@@ -3,10 +3,13 @@
  * API (see src/engineClient.ts), so the page stays responsive while kernels run.
  */
 import * as Comlink from 'comlink';
-import type { Capabilities, EngineNotice, KernelCheck } from '../src/types';
+import type { Capabilities, EngineNotice, GenerateEvent, GenerateSettings, GenerationSummary, KernelCheck, LoadEvent } from '../src/types';
+import { HawkEngine } from './engine/hawkEngine';
 import { type BackendChoice, BackendProvider } from './backendProvider';
 import { KERNEL_CHECKS, checkKernel } from './kernelCheck';
 import { validatePrompt } from '../src/prompt';
+import { loadModelFiles } from './loading/modelStore';
+import type { DecodedImage, VqDecoder } from './vqDecoder';
 
 type NoticeListener = (notice: EngineNotice) => void;
 const listeners = new Set<NoticeListener>();
@@ -15,6 +18,27 @@ const provider = new BackendProvider(
   (self.navigator as Navigator & { gpu?: GPU }).gpu,
   (notice) => listeners.forEach((l) => l(notice)),
 );
+
+/** Shipped models (public/models/ in the repo); the VQ decoder is listed in the model's manifest. */
+const MODEL_BASE = `${import.meta.env.BASE_URL}models/hawk-emoji/`;
+const VQ_DECODER_PATH = '../vq/decoder.onnx';
+
+/**
+ * Loaded (verified, cached) and warmed up once, on first use. onnxruntime-web is imported lazily so that
+ * the worker starts without it and only a decode pays for it.
+ */
+let vqDecoder: Promise<VqDecoder> | null = null;
+function getVqDecoder(): Promise<VqDecoder> {
+  vqDecoder ??= Promise.all([loadModelFiles(MODEL_BASE, 'manifest.json', undefined, { only: [VQ_DECODER_PATH] }), import('./vqDecoder')])
+    .then(([model, { VqDecoder }]) => VqDecoder.create(model.files.get(VQ_DECODER_PATH)!))
+    .catch((err: unknown) => {
+      vqDecoder = null; // let a later call retry, e.g. after the network is back
+      throw err;
+    });
+  return vqDecoder;
+}
+
+const engine = new HawkEngine(provider, MODEL_BASE);
 
 const api = {
   capabilities(): Promise<Capabilities> {
@@ -51,6 +75,29 @@ const api = {
   /** Destroys the GPU device on purpose to exercise recovery. */
   loseDevice(): Promise<void> {
     return provider.loseDevice();
+  },
+
+  /** Downloads (or reads from cache), verifies and builds the models, reporting progress per file. */
+  load(onEvent: (e: LoadEvent) => void): Promise<{ model: string; totalBytes: number }> {
+    return engine.load(onEvent);
+  },
+
+  /**
+   * Generates an image, streaming steps and decoded pixel rows (transferred, not copied). A new call
+   * cancels the running one, whose promise then rejects with "Generation cancelled."
+   */
+  generate(prompt: string, settings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<GenerationSummary> {
+    return engine.generate(prompt, settings, (e) => onEvent(e.kind === 'rows' ? Comlink.transfer(e, [e.rgba.buffer]) : e));
+  },
+
+  cancel(): void {
+    engine.cancel();
+  },
+
+  /** Decodes `rows` rows of 16 VQ token ids (raster order) to RGBA pixels, (rows*4) × 64. */
+  async decodeTokens(tokens: number[], rows: number): Promise<DecodedImage> {
+    const image = await (await getVqDecoder()).decodeRows(tokens, rows);
+    return Comlink.transfer(image, [image.rgba.buffer]);
   },
 };
 

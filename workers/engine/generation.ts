@@ -21,8 +21,10 @@ export interface LoadedModels {
   backend: Backend;
   target: TargetModel;
   drafts: Partial<Record<GenerateSettings['draft'], DraftModel>>;
-  /** Text prefix `[P, dim]` for a prompt, and the unconditional (null) prefix. */
-  encodePrompt(prompt: string): { cond: Tensor; uncond: Tensor };
+  /** Text prefix `[P, dim]` for a prompt (a new tensor the caller releases). */
+  encodePrompt(prompt: string): Tensor;
+  /** The unconditional prefix `[P, dim]` for classifier-free guidance (owned by the models). */
+  nullPrefix: Tensor;
   /** Pixels of the first `rows` token rows (the VQ decoder); absent in tests without one. */
   decodeRows?(tokens: readonly number[], rows: number): Promise<DecodedRows>;
 }
@@ -36,7 +38,8 @@ export async function generateImage(
 ): Promise<GenerationSummary> {
   const cfg = m.target.cfg, W = cfg.grid;
   const sampling = { temperature: settings.temperature, topK: settings.topK, topP: settings.topP };
-  const { cond, uncond } = m.encodePrompt(prompt);
+  const cond = m.encodePrompt(prompt);
+  const uncond = m.nullPrefix;
   const draft = settings.n > 0 ? m.drafts[settings.draft] : undefined;
   if (settings.n > 0 && !draft) throw new Error(`The ${settings.draft} draft model is not loaded; set the speculation length to 0 for plain decoding.`);
   const drafter = draft
@@ -81,6 +84,5 @@ export async function generateImage(
     };
   } finally {
     m.backend.release(cond);
-    m.backend.release(uncond);
   }
 }

@@ -1,7 +1,9 @@
-// `npm run bench:kernels`: serves bench/kernels.html with Vite, opens it in headless Debian Chromium
-// (WebGPU on SwiftShader here), waits for `window.benchResult`, prints the table and exits.
-// Extra query parameters for the page can be passed as arguments, e.g. `npm run bench:kernels -- reps=9`.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Runs a benchmark page in headless Debian Chromium (WebGPU on SwiftShader here):
+//   node bench/run-page.mjs <page> [key=value …]     e.g. `npm run bench:kernels -- reps=9`
+// serves bench/<page>.html with Vite, waits for `window.benchResult` ({ adapter, table, lines?, error? }),
+// prints the table and lines, writes the whole result to bench/results/<page>-<date>.json, and exits
+// non-zero when the page reports an error.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,10 +11,12 @@ import { createServer } from 'vite';
 import { chromium } from 'playwright-core';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const query = process.argv.slice(2).join('&');
+const [pageName, ...args] = process.argv.slice(2);
+if (!pageName) throw new Error('usage: node bench/run-page.mjs <page> [key=value …]');
+const query = args.join('&');
 const server = await createServer({ root, logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
 await server.listen();
-const url = `${server.resolvedUrls.local[0]}bench/kernels.html${query ? `?${query}` : ''}`;
+const url = `${server.resolvedUrls.local[0]}bench/${pageName}.html${query ? `?${query}` : ''}`;
 const profile = mkdtempSync(join(tmpdir(), 'hawk-bench-'));
 let context;
 let failed = false;
@@ -30,15 +34,14 @@ try {
   await page.waitForFunction(() => window.benchResult !== undefined, null, { timeout: 30 * 60_000, polling: 500 });
   const result = await page.evaluate(() => window.benchResult);
   console.log(`\nadapter: ${result.adapter}`);
+  console.table(result.table);
+  for (const line of result.lines ?? []) console.log(line);
   if (result.error) { console.log(`error: ${result.error}`); failed = true; }
-  console.table(result.rows.map((r) => ({
-    kernel: r.name,
-    variant: r.variant,
-    'ms (median)': Number(r.ms.toFixed(3)),
-    value: Number(r.value.toFixed(2)),
-    unit: r.unit,
-    'rel err': r.relErr === undefined ? '' : r.relErr.toExponential(1),
-  })));
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${pageName}-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ page: pageName, query, date: new Date().toISOString(), ...result }, null, 1));
+  console.log(`results: ${file}`);
 } catch (e) {
   console.error(e);
   failed = true;

@@ -1,0 +1,46 @@
+/**
+ * The TypeScript Hawk draft equals PyTorch (training/draft.py) on the tiny fixture models of
+ * tests/fixtures (made by `python -m training.fixtures`), for the spatial draft and the ablation,
+ * extending its cache in several chunks as decoding does.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DraftModel, uploadDraftWeights } from '../workers/model/draft';
+import { parseSafetensors } from '../workers/model/safetensors';
+import { type TargetConfig, TargetModel, uploadTargetWeights } from '../workers/model/target';
+import { cpu, diff } from './harness';
+
+const dir = new URL('./fixtures/', import.meta.url);
+const golden = JSON.parse(readFileSync(new URL('golden.json', dir), 'utf8'));
+const load = (name: string) => parseSafetensors(readFileSync(new URL(name, dir)).buffer as ArrayBuffer);
+
+const t = golden.target.config;
+const targetCfg: TargetConfig = { dim: t.dim, nLayers: t.n_layers, nHeads: t.n_heads, hidden: t.hidden, vocab: t.vocab, grid: t.grid, prefixLen: t.prefix_len, ropeBase: t.rope_base, normEps: t.norm_eps };
+const target = new TargetModel(cpu, targetCfg, uploadTargetWeights(cpu, targetCfg, load(golden.target.weights)));
+
+describe('draft parity with PyTorch', () => {
+  for (const variant of ['spatial', 'ablation'] as const) {
+    it(`${variant}: features and every head's logits at positions ${golden.draft.positions.join(', ')}`, async () => {
+      const g = golden.draft[variant];
+      const cfg = {
+        dim: t.dim, nLayers: g.n_layers, nHeads: t.n_heads, hidden: t.hidden, headHidden: g.head_hidden, vocab: t.vocab, grid: t.grid,
+        prefixLen: t.prefix_len, offsets: g.offsets, spatial: g.spatial, rowsAbove: g.window?.rows_above ?? 0, cols: g.window?.cols ?? 0,
+        ropeBase: t.rope_base, normEps: t.norm_eps,
+      };
+      const draft = new DraftModel(cpu, cfg, uploadDraftWeights(cpu, cfg, load(g.weights)), target);
+      const cache = draft.newCache();
+      draft.prefill(cache, cpu.upload(Float32Array.from(golden.target.prefix.flat()), [t.prefix_len, t.dim]));
+      const hidden: number[][] = golden.target.hidden, tokens: number[] = golden.target.tokens;
+      let done = 0;
+      for (const [i, p] of (golden.draft.positions as number[]).entries()) {
+        const m = p + 1 - done;
+        const feat = draft.extend(cache, cpu.upload(Float32Array.from(hidden.slice(done, p + 1).flat()), [m, t.dim]), cpu.upload(Uint32Array.from(tokens.slice(done, p + 1)), [m]), done);
+        done = p + 1;
+        const features = await cpu.read(feat);
+        expect(diff(features, g.features[i]).maxAbs, 'features').toBeLessThan(1e-4);
+        const logits = await cpu.read(draft.heads(feat));
+        expect(diff(logits, (g.logits[i] as number[][]).flat()).maxAbs, 'head logits').toBeLessThan(1e-4);
+      }
+    });
+  }
+});

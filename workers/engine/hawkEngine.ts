@@ -1,0 +1,123 @@
+/**
+ * The engine behind the worker API: loads the shipped models once (verified, cached), uploads them
+ * to the current backend (again after a device loss or a backend switch), and runs one generation
+ * at a time — a new request cancels the running one.
+ */
+import type { GenerateEvent, GenerateSettings, GenerationSummary, LoadEvent } from '../../src/types';
+import { validatePrompt } from '../../src/prompt';
+import { validateSettings } from '../../src/settings';
+import type { Backend } from '../backend/backend';
+import type { BackendProvider } from '../backendProvider';
+import { type LoadedModel, loadModelFiles } from '../loading/modelStore';
+import { DraftModel, uploadDraftWeights } from '../model/draft';
+import { parseSafetensors } from '../model/safetensors';
+import { TargetModel, uploadTargetWeights } from '../model/target';
+import { TextEncoder, WordTokenizer, uploadTextWeights } from '../model/textEncoder';
+import { type LoadedModels, generateImage } from './generation';
+import { draftEntriesOf, targetConfigOf } from './modelConfig';
+
+const VQ_DECODER = '../vq/decoder.onnx';
+
+export class HawkEngine {
+  private files: Promise<LoadedModel> | null = null;
+  private models: { backend: Backend; models: Promise<LoadedModels> } | null = null;
+  private running: AbortController | null = null;
+  private vq: Promise<import('../vqDecoder').VqDecoder> | null = null;
+
+  constructor(
+    private readonly provider: BackendProvider,
+    private readonly modelUrl: string,
+  ) {}
+
+  /** Downloads (or reads from cache) and verifies every model file, then builds the models. */
+  async load(onEvent?: (e: LoadEvent) => void): Promise<{ model: string; totalBytes: number }> {
+    const files = await this.loadFiles(onEvent);
+    await this.ready();
+    return { model: files.manifest.name, totalBytes: files.manifest.files.reduce((a, f) => a + f.bytes, 0) };
+  }
+
+  async generate(prompt: string, rawSettings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<GenerationSummary> {
+    const checked = validatePrompt(prompt);
+    const settings = validateSettings(rawSettings);
+    this.cancel();
+    const controller = new AbortController();
+    this.running = controller;
+    try {
+      if (checked.notice) onEvent({ kind: 'notice', message: checked.notice });
+      await this.loadFiles(onEvent);
+      const models = await this.ready();
+      controller.signal.throwIfAborted();
+      return await generateImage(models, checked.text, settings, onEvent, controller.signal);
+    } catch (err) {
+      if (controller.signal.aborted) throw new Error('Generation cancelled.');
+      throw err;
+    } finally {
+      if (this.running === controller) this.running = null;
+    }
+  }
+
+  /** Stops the running generation at its next step; the engine stays usable. */
+  cancel(): void {
+    this.running?.abort();
+    this.running = null;
+  }
+
+  private loadFiles(onEvent?: (e: LoadEvent) => void): Promise<LoadedModel> {
+    this.files ??= loadModelFiles(this.modelUrl, 'manifest.json', (p) => onEvent?.({ kind: 'load', file: p.file, loaded: p.loaded, total: p.total, fromCache: p.source === 'cache' }))
+      .catch((err: unknown) => {
+        this.files = null; // nothing half-loaded stays: the next call starts over
+        throw err;
+      });
+    return this.files;
+  }
+
+  /** Models on the current backend; rebuilt when the backend changed (device lost, user switch). */
+  private async ready(): Promise<LoadedModels> {
+    const backend = await this.provider.backend();
+    if (this.models?.backend !== backend) {
+      const models = this.build(backend, await this.loadFiles());
+      models.catch(() => { if (this.models?.models === models) this.models = null; });
+      this.models = { backend, models };
+    }
+    return this.models.models;
+  }
+
+  private async build(backend: Backend, loaded: LoadedModel): Promise<LoadedModels> {
+    const { manifest, files } = loaded;
+    const file = (path: string) => {
+      const bytes = files.get(path);
+      if (!bytes) throw new Error(`model file ${path} is not in the manifest`);
+      return bytes;
+    };
+    const tensors = (path: string) => {
+      const b = file(path);
+      return parseSafetensors(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+    };
+    const m = manifest as unknown as Record<string, Record<string, unknown>>;
+    const targetCfg = targetConfigOf(m);
+    const target = new TargetModel(backend, targetCfg, uploadTargetWeights(backend, targetCfg, tensors(String(m.target.weights))));
+
+    const t = m.text_encoder as Record<string, number | string>;
+    const textCfg = {
+      dim: Number(t.dim), nLayers: Number(t.n_layers), nHeads: Number(t.n_heads), hidden: Number(t.hidden), prefixLen: Number(t.prefix_len),
+      maxWords: Number(t.max_words), wordDim: Number(t.word_dim), vocabSize: Number(t.vocab_size), normEps: Number(t.norm_eps),
+    };
+    const text = new TextEncoder(backend, textCfg, uploadTextWeights(backend, textCfg, tensors(String(t.weights))));
+    const tokenizer = new WordTokenizer(JSON.parse(new TextDecoder().decode(file(String(t.vocab)))) as string[], textCfg.maxWords);
+
+    const drafts: LoadedModels['drafts'] = {};
+    for (const [name, entry] of Object.entries(draftEntriesOf(m, targetCfg))) {
+      if (name !== 'hawk' && name !== 'ablation') continue;
+      drafts[name] = new DraftModel(backend, entry.config, uploadDraftWeights(backend, entry.config, tensors(entry.weights)), target);
+    }
+
+    this.vq ??= import('../vqDecoder').then(({ VqDecoder }) => VqDecoder.create(file(VQ_DECODER)));
+    const vq = await this.vq;
+    return {
+      backend, target, drafts,
+      encodePrompt: (prompt) => text.encode(tokenizer.encode(prompt)),
+      nullPrefix: text.nullPrefix,
+      decodeRows: (tokens, rows) => vq.decodeRows(Int32Array.from(tokens), rows),
+    };
+  }
+}
