@@ -4,13 +4,14 @@
 // rows < kv_len exist. Same rule as `windowVisible` in workers/backend/cpu/cpuBackend.ts.
 // Prepended by the TS side: `const DH` (a multiple of 4), `const QT = 1u` (the queries' windows
 // differ, so each invocation has one) and attention_common.wgsl (bindings 1–4, the helpers).
-// Bindings: 0 Params, 1 q [M, H·DH], 2 k_cache [T, H·DH], 3 v_cache [T, H·DH], 4 out [M, H·DH],
-//           5 q_pos [M] u32.
+// Bindings: 0 Params, 1 q [B·M, H·DH], 2 k_cache [B·T, H·DH], 3 v_cache [B·T, H·DH], 4 out [B·M, H·DH],
+//           5 q_pos [M] u32, shared by the B sequences (T = cache_rows).
 // Dispatch: one invocation per (query, head), i = m·H + h, workgroups of 4 folded into x/y
 //           (flat index = gid.x + gid.y · stride). It walks only the prefix and the window's
 //           (rows_above + 1) × (2·cols + 1) rectangle, clipped to the grid, never all kv_len keys.
+//           gid.z = sequence b of the batch (cond and uncond of classifier-free guidance).
 struct Params {
-  rows: u32, heads: u32, kv_len: u32, scale: f32, stride: u32,
+  rows: u32, heads: u32, kv_len: u32, scale: f32, stride: u32, cache_rows: u32,
   prefix_len: u32, grid_width: u32, rows_above: u32, cols: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -23,10 +24,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let m = i / p.heads;
   let h = i % p.heads;
   let C4 = p.heads * D4; // row length in vec4s
-  attend_begin(0u, m * C4 + h * D4, p.scale);
+  let out_off = (gid.z * p.rows + m) * C4 + h * D4; // this sequence's query m, this head
+  let kv0 = gid.z * p.cache_rows * C4 + h * D4; // this sequence's cache, this head
+  attend_begin(0u, out_off, p.scale);
 
   for (var j = 0u; j < min(p.prefix_len, p.kv_len); j++) {
-    load_key(j * C4 + h * D4);
+    load_key(kv0 + j * C4);
     attend_key(0u);
   }
 
@@ -45,10 +48,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let t = r * W + c;
       if (t > pos) { break; }
       let j = p.prefix_len + t;
-      if (j >= p.kv_len) { attend_end(0u, m * C4 + h * D4); return; }
-      load_key(j * C4 + h * D4);
+      if (j >= p.kv_len) { attend_end(0u, out_off); return; }
+      load_key(kv0 + j * C4);
       attend_key(0u);
     }
   }
-  attend_end(0u, m * C4 + h * D4);
+  attend_end(0u, out_off);
 }

@@ -57,6 +57,20 @@ describe('the draft on WebGPU equals the CPU oracle', () => {
   beforeAll(async () => { gpu = await gpuBackend(); });
   afterAll(() => gpu.destroy());
 
+  it('the guided target (cond + uncond as one batch) equals the CPU oracle', async () => {
+    const run = async (b: Backend) => {
+      const { target } = models(b, true);
+      const guided = new GuidedTarget(target, 2.5);
+      const [c, u] = prefixes(b, 3);
+      const first = await guided.prefill(c, u);
+      const next = await guided.score([4, 9, 13], [0, 1, 2], tinyConfig.prefixLen, (i, j) => j <= i);
+      return Float32Array.from([...first.logits, ...next.logits, ...(await b.read(next.hidden))]);
+    };
+    const d = diff(await run(gpu), await run(cpu));
+    record('guided target (batch 2)', d);
+    expect(d.maxAbs).toBeLessThan(1e-3);
+  });
+
   for (const spatial of [true, false]) {
     it(`${spatial ? 'spatial' : 'ablation'}: prefill, extend by 5 then 2 positions, all heads`, async () => {
       const run = async (b: Backend) => {

@@ -8,8 +8,7 @@ import { HawkEngine } from './engine/hawkEngine';
 import { type BackendChoice, BackendProvider } from './backendProvider';
 import { KERNEL_CHECKS, checkKernel } from './kernelCheck';
 import { validatePrompt } from '../src/prompt';
-import { loadModelFiles } from './loading/modelStore';
-import type { DecodedImage, VqDecoder } from './vqDecoder';
+import type { DecodedImage } from './vqDecoder';
 
 type NoticeListener = (notice: EngineNotice) => void;
 const listeners = new Set<NoticeListener>();
@@ -19,24 +18,8 @@ const provider = new BackendProvider(
   (notice) => listeners.forEach((l) => l(notice)),
 );
 
-/** Shipped models (public/models/ in the repo); the VQ decoder is listed in the model's manifest. */
+/** Shipped models (public/models/ in the repo). */
 const MODEL_BASE = `${import.meta.env.BASE_URL}models/hawk-emoji/`;
-const VQ_DECODER_PATH = '../vq/decoder.onnx';
-
-/**
- * Loaded (verified, cached) and warmed up once, on first use. onnxruntime-web is imported lazily so that
- * the worker starts without it and only a decode pays for it.
- */
-let vqDecoder: Promise<VqDecoder> | null = null;
-function getVqDecoder(): Promise<VqDecoder> {
-  vqDecoder ??= Promise.all([loadModelFiles(MODEL_BASE, 'manifest.json', undefined, { only: [VQ_DECODER_PATH] }), import('./vqDecoder')])
-    .then(([model, { VqDecoder }]) => VqDecoder.create(model.files.get(VQ_DECODER_PATH)!))
-    .catch((err: unknown) => {
-      vqDecoder = null; // let a later call retry, e.g. after the network is back
-      throw err;
-    });
-  return vqDecoder;
-}
 
 const engine = new HawkEngine(provider, MODEL_BASE);
 
@@ -96,7 +79,7 @@ const api = {
 
   /** Decodes `rows` rows of 16 VQ token ids (raster order) to RGBA pixels, (rows*4) × 64. */
   async decodeTokens(tokens: number[], rows: number): Promise<DecodedImage> {
-    const image = await (await getVqDecoder()).decodeRows(tokens, rows);
+    const image = await engine.decodeTokens(tokens, rows);
     return Comlink.transfer(image, [image.rgba.buffer]);
   },
 };

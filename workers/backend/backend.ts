@@ -66,21 +66,27 @@ export interface Backend {
   rope2d(x: Tensor, pos: Tensor, heads: number, base: number): Tensor;
   /** Gathers rows of a table `[V, D]` f32|f16 by ids `[M]` u32 → `[M, D]`. */
   embedding(table: Tensor, ids: Tensor): Tensor;
-  /** Copies src `[M, C]` into rows `[offset, offset + M)` of dst `[T, C]`, in place (KV cache append). */
-  writeRows(dst: Tensor, src: Tensor, offset: number): void;
+  /**
+   * Copies src `[M, C]` into rows `[offset, offset + M)` of dst `[T, C]`, in place (KV cache append).
+   * With batch B: dst `[B·T, C]` and src `[B·M, C]` hold B sequences; sequence b's rows go to b·T + offset.
+   */
+  writeRows(dst: Tensor, src: Tensor, offset: number, batch?: number): void;
   /**
    * Multi-query attention over a KV cache with an explicit mask (chain or tree verification).
    * q `[M, H·Dh]`, kCache/vCache `[T, H·Dh]` (the first kvLen rows are valid), mask `[M, kvLen]` u32
    * (1 = may attend). Scale 1/√Dh. → `[M, H·Dh]`. A query that sees no key gets zeros.
+   * With batch B (classifier-free guidance: cond and uncond in one call): q `[B·M, H·Dh]`, caches
+   * `[B·T, H·Dh]` (sequence b in rows b·T …), the mask shared → `[B·M, H·Dh]`.
    */
-  attention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, mask: Tensor, heads: number): Tensor;
+  attention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, mask: Tensor, heads: number, batch?: number): Tensor;
   /**
    * 2D local-window attention. Query m stands at image token index qPos[m] (u32 `[M]`). Cache row j
    * < prefixLen is a prefix key, always visible; row j ≥ prefixLen is image token t = j − prefixLen at
    * (t / W, t % W), visible iff t ≤ qPos[m], its row is at most rowsAbove above the query's row, and
-   * |column difference| ≤ cols. Only rows < kvLen exist. Scale 1/√Dh. → `[M, H·Dh]`.
+   * |column difference| ≤ cols. Only rows < kvLen exist. Scale 1/√Dh. → `[M, H·Dh]`. Batched as
+   * `attention` (qPos shared by the sequences).
    */
-  windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow): Tensor;
+  windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow, batch?: number): Tensor;
   /** Classifier-free guidance: logits `[2M, V]` (cond rows then uncond rows) → uncond + scale·(cond − uncond) `[M, V]`. */
   cfg(logits: Tensor, scale: number): Tensor;
   /**
@@ -94,6 +100,21 @@ export interface Backend {
 
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Validates a (batched) `writeRows` and returns its row copies: for each sequence b, `rows` rows
+ * from src row `srcRow` to dst row `dstRow`. Shared by both backends so they refuse the same calls.
+ */
+export function writeRowsPlan(dst: readonly number[], src: readonly number[], offset: number, batch = 1): { srcRow: number; dstRow: number; rows: number; cols: number }[] {
+  const [dstRows, C] = dst;
+  expectShape('writeRows src', src, [null, C]);
+  if (!Number.isInteger(batch) || batch < 1 || dstRows % batch || src[0] % batch) {
+    throw new Error(`writeRows: ${src[0]} source rows and ${dstRows} destination rows do not split into ${batch} sequences`);
+  }
+  const T = dstRows / batch, M = src[0] / batch;
+  if (offset < 0 || offset + M > T) throw new Error(`writeRows: rows ${offset}..${offset + M} outside ${T}`);
+  return Array.from({ length: batch }, (_, b) => ({ srcRow: b * M, dstRow: b * T + offset, rows: M, cols: C }));
 }
 
 /** Throws a clear error when a shape does not match what an operation needs. */

@@ -25,9 +25,11 @@ export interface DraftCandidate extends Candidate {
 
 /** Target hidden states of committed inputs, from the last forward pass. */
 export interface HiddenRows {
-  /** Final hidden states `[rows, dim]` per sequence (cond first). */
-  tensors: Tensor[];
-  /** Rows of `tensors` that belong to committed inputs, with the image index of each input (−1: last prefix position). */
+  /** Final hidden states `[batch·perSequence, dim]`: sequence b (cond, then uncond) from row b·perSequence. */
+  tensor: Tensor;
+  batch: number;
+  perSequence: number;
+  /** Rows (within a sequence) that belong to committed inputs, with each input's image index (−1: last prefix position). */
   rows: { row: number; input: number }[];
 }
 
@@ -94,7 +96,7 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
   const tokens = [pick(prefill.logits)];
   o.onStep?.({ first: 0, tokens: [tokens[0]], sources: ['target'], n: 0, drafted: 0, accepted: 0, acceptedBySource: { horizontal: 0, vertical: 0 }, acceptedDepths: [], targetForwards: 1, ms: performance.now() - t0 });
   let fed = 0; // tokens whose K/V sit in their final cache slots
-  let hidden: HiddenRows = { tensors: prefill.hidden, rows: [{ row: P - 1, input: -1 }] };
+  let hidden: HiddenRows = { tensor: prefill.hidden, batch: target.batch, perSequence: P, rows: [{ row: P - 1, input: -1 }] };
   let n = o.n;
 
   while (tokens.length < o.length) {
@@ -103,7 +105,7 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
     const root = tokens.length - 1;
     const maxDepth = Math.min(n, o.length - 1 - root);
     const proposals = o.drafter && maxDepth > 0 ? await o.drafter.propose({ tokens, hidden, maxDepth }) : [];
-    hidden.tensors.forEach((h) => target.model.backend.release(h));
+    target.model.backend.release(hidden.tensor);
 
     // Tree: node 0 = root, main chain at 1..d, then the other candidates as leaves of the chain.
     const nodes: (TreeNode & { source?: CandidateSource })[] = [{ parent: -1, token: tokens[root], q: null }];
@@ -138,7 +140,7 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
 
     // Hidden rows for the drafter: the committed chain and root, and the accepted path.
     const kept = [...chain.map((_, i) => i), c, ...walk.path.map((i) => c + i)];
-    hidden = { tensors: scored.hidden, rows: kept.map((row) => ({ row, input: imageIndex[row] })) };
+    hidden = { tensor: scored.hidden, batch: target.batch, perSequence: rows.length, rows: kept.map((row) => ({ row, input: imageIndex[row] })) };
 
     let inPlace = 0;
     while (inPlace < walk.path.length && walk.path[inPlace] === inPlace + 1) inPlace++;
@@ -151,6 +153,6 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
     });
     if (o.adaptive && chainLen > 0) n = inPlace === chainLen ? Math.min(o.n, n + 1) : walk.path.length === 0 ? Math.max(1, n - 1) : n;
   }
-  hidden.tensors.forEach((h) => target.model.backend.release(h));
+  target.model.backend.release(hidden.tensor);
   return tokens;
 }

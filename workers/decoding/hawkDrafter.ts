@@ -28,7 +28,7 @@ export interface HawkSettings {
 }
 
 export class HawkDrafter implements Drafter {
-  private readonly caches: KvCache[];
+  private readonly cache: KvCache;
   /** Tokens whose z is in the draft's cache. */
   private fed = 0;
   /** Vertical guesses by image position. */
@@ -39,7 +39,7 @@ export class HawkDrafter implements Drafter {
     readonly settings: HawkSettings,
     private readonly uniform: () => number,
   ) {
-    this.caches = Array.from({ length: settings.cfgScale !== 1 ? 2 : 1 }, () => draft.newCache());
+    this.cache = draft.newCache(settings.cfgScale !== 1 ? 2 : 1);
   }
 
   private get backend(): Backend {
@@ -48,11 +48,17 @@ export class HawkDrafter implements Drafter {
 
   /** Runs the draft over the text prefixes (cond, and uncond when guided). */
   start(prefixCond: Tensor, prefixUncond: Tensor | null): void {
-    this.caches.forEach((c, s) => this.draft.prefill(c, s === 0 ? prefixCond : prefixUncond!));
+    const b = this.backend, P = this.draft.cfg.prefixLen;
+    if (this.cache.batch === 1) return this.draft.prefill(this.cache, prefixCond);
+    const x = b.zeros([2 * P, this.draft.cfg.dim]);
+    b.writeRows(x, prefixCond, 0);
+    b.writeRows(x, prefixUncond!, P);
+    this.draft.prefill(this.cache, x);
+    b.release(x);
   }
 
   async propose(req: DraftRequest): Promise<DraftCandidate[][]> {
-    const b = this.backend, cfg = this.draft.cfg, V = cfg.vocab, S = this.caches.length;
+    const b = this.backend, cfg = this.draft.cfg, V = cfg.vocab, S = this.cache.batch;
     const first = this.fed, last = req.tokens.length - 1;
     const rowOf = new Map(req.hidden.rows.map((r) => [r.input, r.row]));
     const rows = Array.from({ length: last - first + 1 }, (_, i) => {
@@ -60,18 +66,14 @@ export class HawkDrafter implements Drafter {
       if (row === undefined) throw new Error(`HawkDrafter: no target hidden state for input ${first + i - 1}`);
       return row;
     });
-    const rowIds = b.upload(Uint32Array.from(rows), [rows.length]);
-    const ids = b.upload(Uint32Array.from(req.tokens.slice(first)), [rows.length]);
-    const g = b.zeros([S, cfg.dim]);
-    this.caches.forEach((cache, s) => {
-      const h = b.embedding(req.hidden.tensors[s], rowIds);
-      const gs = this.draft.extend(cache, h, ids, first);
-      b.writeRows(g, gs, s);
-      b.release(h);
-      b.release(gs);
-    });
-    b.release(rowIds);
-    b.release(ids);
+    // Both sequences' rows in one gather: sequence s's rows start at s · perSequence.
+    const m = rows.length, per = req.hidden.perSequence;
+    const rowIds = b.upload(Uint32Array.from({ length: S * m }, (_, i) => Math.floor(i / m) * per + rows[i % m]), [S * m]);
+    const newTokens = req.tokens.slice(first);
+    const ids = b.upload(Uint32Array.from({ length: S * m }, (_, i) => newTokens[i % m]), [S * m]);
+    const h = b.embedding(req.hidden.tensor, rowIds);
+    const g = this.draft.extend(this.cache, h, ids, first);
+    for (const t of [rowIds, ids, h]) b.release(t);
     this.fed = last + 1;
     const logitsT = this.draft.heads(g);
     b.release(g);

@@ -56,6 +56,11 @@ export class HawkEngine {
     }
   }
 
+  /** Decodes `rows` rows of VQ token ids to RGBA pixels (loads only the decoder if nothing else is). */
+  async decodeTokens(tokens: readonly number[], rows: number): Promise<import('../vqDecoder').DecodedImage> {
+    return (await this.vqDecoder(await this.loadFiles())).decodeRows(Int32Array.from(tokens), rows);
+  }
+
   /** Stops the running generation at its next step; the engine stays usable. */
   cancel(): void {
     this.running?.abort();
@@ -80,6 +85,17 @@ export class HawkEngine {
       this.models = { backend, models };
     }
     return this.models.models;
+  }
+
+  /** One onnxruntime-web session, imported lazily so the worker starts without it. */
+  private vqDecoder(loaded: LoadedModel): Promise<import('../vqDecoder').VqDecoder> {
+    this.vq ??= import('../vqDecoder').then(({ VqDecoder }) => {
+      const bytes = loaded.files.get(VQ_DECODER);
+      if (!bytes) throw new Error(`model file ${VQ_DECODER} is not in the manifest`);
+      return VqDecoder.create(bytes);
+    });
+    this.vq.catch(() => { this.vq = null; });
+    return this.vq;
   }
 
   private async build(backend: Backend, loaded: LoadedModel): Promise<LoadedModels> {
@@ -111,8 +127,7 @@ export class HawkEngine {
       drafts[name] = new DraftModel(backend, entry.config, uploadDraftWeights(backend, entry.config, tensors(entry.weights)), target);
     }
 
-    this.vq ??= import('../vqDecoder').then(({ VqDecoder }) => VqDecoder.create(file(VQ_DECODER)));
-    const vq = await this.vq;
+    const vq = await this.vqDecoder(loaded);
     return {
       backend, target, drafts,
       encodePrompt: (prompt) => text.encode(tokenizer.encode(prompt)),

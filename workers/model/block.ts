@@ -58,10 +58,11 @@ export function uploadBlock(backend: Backend, raw: Map<string, RawTensor>, prefi
 export type Attend = (q: Tensor, kCache: Tensor, vCache: Tensor) => Tensor;
 
 /**
- * One block over x `[M, dim]` at cache slots start … start+M−1 with RoPE positions pos `[M, 2]`
- * (u32), or without rotation when pos is null. Returns a new tensor; x is left to the caller.
+ * One block over x `[B·M, dim]` (B sequences of M rows) at cache slots start … start+M−1 of each
+ * sequence's cache (`[B·T, dim]`), with RoPE positions pos `[B·M, 2]` (u32) or no rotation when pos
+ * is null. Returns a new tensor; x is left to the caller.
  */
-export function blockForward(b: Backend, s: BlockShape, L: BlockWeights, x: Tensor, kCache: Tensor, vCache: Tensor, start: number, pos: Tensor | null, attend: Attend): Tensor {
+export function blockForward(b: Backend, s: BlockShape, L: BlockWeights, x: Tensor, kCache: Tensor, vCache: Tensor, start: number, pos: Tensor | null, attend: Attend, batch = 1): Tensor {
   const rotate = (t: Tensor): Tensor => {
     if (!pos) return t;
     const r = b.rope2d(t, pos, s.nHeads, s.ropeBase);
@@ -72,8 +73,8 @@ export function blockForward(b: Backend, s: BlockShape, L: BlockWeights, x: Tens
   const q = rotate(b.matmul(n1, L.wq));
   const k = rotate(b.matmul(n1, L.wk));
   const v = b.matmul(n1, L.wv);
-  b.writeRows(kCache, k, start);
-  b.writeRows(vCache, v, start);
+  b.writeRows(kCache, k, start, batch);
+  b.writeRows(vCache, v, start, batch);
   const att = attend(q, kCache, vCache);
   const proj = b.matmul(att, L.wo);
   const h1 = b.add(x, proj);

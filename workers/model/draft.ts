@@ -9,7 +9,7 @@
 import type { Backend, Tensor } from '../backend/backend';
 import type { RawTensor } from './safetensors';
 import { type BlockWeights, blockForward, tensorOf, uploadBlock, uploadRaw } from './block';
-import type { KvCache, TargetModel } from './target';
+import { type KvCache, type TargetModel, batchedPositions } from './target';
 
 export interface DraftConfig {
   dim: number;
@@ -71,20 +71,21 @@ export class DraftModel {
     readonly target: TargetModel,
   ) {}
 
-  newCache(): KvCache {
-    const shape = [this.cfg.prefixLen + this.cfg.grid ** 2, this.cfg.dim];
-    return { k: this.weights.layers.map(() => this.backend.zeros(shape)), v: this.weights.layers.map(() => this.backend.zeros(shape)) };
+  /** A zeroed cache for `batch` sequences (cond and uncond under CFG). */
+  newCache(batch = 1): KvCache {
+    const shape = [batch * (this.cfg.prefixLen + this.cfg.grid ** 2), this.cfg.dim];
+    return { k: this.weights.layers.map(() => this.backend.zeros(shape)), v: this.weights.layers.map(() => this.backend.zeros(shape)), batch };
   }
 
-  /** Runs the P text prefix vectors `[P, dim]` into the cache (position (0, 0), causal among themselves). */
+  /** Runs the text prefix vectors `[batch·P, dim]` into the cache (position (0, 0), causal among themselves). */
   prefill(cache: KvCache, prefix: Tensor): void {
-    const b = this.backend, P = this.cfg.prefixLen;
+    const b = this.backend, P = this.cfg.prefixLen, B = cache.batch;
     const x = b.matmul(prefix, this.weights.wPrefix);
     const mask = new Uint32Array(P * P);
     for (let i = 0; i < P; i++) mask.fill(1, i * P, i * P + i + 1);
-    const out = this.run(cache, x, 0, new Uint32Array(2 * P), (q, k, v) => {
+    const out = this.run(cache, x, 0, new Uint32Array(2 * B * P), (q, k, v) => {
       const m = b.upload(mask, [P, P]);
-      const r = b.attention(q, k, v, P, m, this.cfg.nHeads);
+      const r = b.attention(q, k, v, P, m, this.cfg.nHeads, B);
       b.release(m);
       return r;
     });
@@ -93,12 +94,13 @@ export class DraftModel {
   }
 
   /**
-   * Appends image positions first … first+m−1: h `[m, dim]` are the target hidden states that
-   * predicted those tokens, ids `[m]` the tokens. Returns the features of the last position `[1, dim]`.
+   * Appends image positions first … first+m−1 of each sequence: h `[batch·m, dim]` are the target
+   * hidden states that predicted those tokens, ids `[batch·m]` the tokens (repeated per sequence).
+   * Returns the features of each sequence's last position `[batch, dim]`.
    */
   extend(cache: KvCache, h: Tensor, ids: Tensor, first: number): Tensor {
-    const b = this.backend, cfg = this.cfg, w = this.weights;
-    const m = ids.shape[0];
+    const b = this.backend, cfg = this.cfg, w = this.weights, B = cache.batch;
+    const m = ids.shape[0] / B;
     const normed = b.rmsnorm(h, w.inNorm, cfg.normEps);
     const fromHidden = b.matmul(normed, w.wInHidden);
     const emb = this.target.embed(ids);
@@ -106,31 +108,30 @@ export class DraftModel {
     const z = b.add(fromHidden, fromToken);
     for (const t of [normed, fromHidden, emb, fromToken]) b.release(t);
 
-    const pos = new Uint32Array(2 * m);
-    for (let i = 0; i < m; i++) {
+    const pos = batchedPositions(Array.from({ length: m }, (_, i) => {
       const t = first + i;
-      pos.set(cfg.spatial ? [Math.floor(t / cfg.grid), t % cfg.grid] : [t, t], 2 * i);
-    }
+      return cfg.spatial ? [Math.floor(t / cfg.grid), t % cfg.grid] as const : [t, t] as const;
+    }), B);
     const start = cfg.prefixLen + first, kvLen = start + m;
     const g = this.run(cache, z, start, pos, (q, k, v) => {
       if (cfg.spatial) {
         const qPos = b.upload(Uint32Array.from({ length: m }, (_, i) => first + i), [m]);
-        const r = b.windowAttention(q, k, v, kvLen, qPos, cfg.nHeads, { prefixLen: cfg.prefixLen, gridWidth: cfg.grid, rowsAbove: cfg.rowsAbove, cols: cfg.cols });
+        const r = b.windowAttention(q, k, v, kvLen, qPos, cfg.nHeads, { prefixLen: cfg.prefixLen, gridWidth: cfg.grid, rowsAbove: cfg.rowsAbove, cols: cfg.cols }, B);
         b.release(qPos);
         return r;
       }
       const mask = new Uint32Array(m * kvLen);
       for (let i = 0; i < m; i++) mask.fill(1, i * kvLen, i * kvLen + start + i + 1);
       const mt = b.upload(mask, [m, kvLen]);
-      const r = b.attention(q, k, v, kvLen, mt, cfg.nHeads);
+      const r = b.attention(q, k, v, kvLen, mt, cfg.nHeads, B);
       b.release(mt);
       return r;
     });
     b.release(z);
     if (m === 1) return g;
-    const lastId = b.upload(Uint32Array.of(m - 1), [1]);
-    const last = b.embedding(g, lastId);
-    b.release(lastId);
+    const lastIds = b.upload(Uint32Array.from({ length: B }, (_, s) => s * m + m - 1), [B]);
+    const last = b.embedding(g, lastIds);
+    b.release(lastIds);
     b.release(g);
     return last;
   }
@@ -163,7 +164,7 @@ export class DraftModel {
     const posT = b.upload(pos, [pos.length / 2, 2]);
     let h = x;
     this.weights.layers.forEach((L, i) => {
-      const next = blockForward(b, this.cfg, L, h, cache.k[i], cache.v[i], start, posT, attend);
+      const next = blockForward(b, this.cfg, L, h, cache.k[i], cache.v[i], start, posT, attend, cache.batch);
       if (h !== x) b.release(h);
       h = next;
     });

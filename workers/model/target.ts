@@ -27,10 +27,18 @@ export interface TargetWeights {
   output: Tensor;
 }
 
-/** Keys and values of one sequence, per layer: `[prefixLen + grid², dim]`. */
+/** Keys and values per layer of `batch` sequences (cond and uncond under CFG): `[batch · rows, dim]`. */
 export interface KvCache {
   k: Tensor[];
   v: Tensor[];
+  batch: number;
+}
+
+/** Repeats every row of `pos` (`[M][2]` as pairs) for each of `batch` sequences: `[batch·M, 2]` u32. */
+export function batchedPositions(pairs: readonly (readonly [number, number])[], batch: number): Uint32Array {
+  const out = new Uint32Array(2 * pairs.length * batch);
+  for (let b = 0; b < batch; b++) pairs.forEach((p, i) => out.set(p, 2 * (b * pairs.length + i)));
+  return out;
 }
 
 /** Uploads the weights of training/target.py's state dict. */
@@ -62,12 +70,13 @@ export class TargetModel {
     return this.cfg.prefixLen + this.cfg.grid ** 2;
   }
 
-  /** A zeroed cache for one sequence; `scratch` extra rows hold speculative tree nodes near the end of the grid. */
-  newCache(scratch = 0): KvCache {
-    const shape = [this.maxLen + scratch, this.cfg.dim];
+  /** A zeroed cache for `batch` sequences; `scratch` extra rows hold speculative tree nodes near the end of the grid. */
+  newCache(scratch = 0, batch = 1): KvCache {
+    const shape = [batch * (this.maxLen + scratch), this.cfg.dim];
     return {
       k: this.weights.layers.map(() => this.backend.zeros(shape)),
       v: this.weights.layers.map(() => this.backend.zeros(shape)),
+      batch,
     };
   }
 
@@ -77,16 +86,17 @@ export class TargetModel {
   }
 
   /**
-   * Runs inputs x `[M, dim]` placed at sequence indices start … start+M−1 (their K/V are written
-   * there), with pos `[M, 2]` u32 and mask `[M, start + M]` u32. Returns the final hidden states
-   * (before the last norm, what the draft reads) and the logits `[M, vocab]`.
+   * Runs inputs x `[B·M, dim]` (B = cache.batch sequences of M rows) placed at sequence indices
+   * start … start+M−1 (their K/V are written there), with pos `[B·M, 2]` u32 and mask
+   * `[M, start + M]` u32 shared by the sequences. Returns the final hidden states (before the last
+   * norm, what the draft reads) and the logits `[B·M, vocab]`.
    */
   forward(cache: KvCache, x: Tensor, start: number, pos: Tensor, mask: Tensor): { hidden: Tensor; logits: Tensor } {
-    const b = this.backend, cfg = this.cfg;
-    const M = x.shape[0];
+    const b = this.backend, cfg = this.cfg, B = cache.batch;
+    const M = x.shape[0] / B;
     let h = x;
     this.weights.layers.forEach((L, i) => {
-      const next = blockForward(b, cfg, L, h, cache.k[i], cache.v[i], start, pos, (q, k, v) => b.attention(q, k, v, start + M, mask, cfg.nHeads));
+      const next = blockForward(b, cfg, L, h, cache.k[i], cache.v[i], start, pos, (q, k, v) => b.attention(q, k, v, start + M, mask, cfg.nHeads, B), B);
       if (h !== x) b.release(h);
       h = next;
     });

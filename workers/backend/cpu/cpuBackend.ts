@@ -3,7 +3,7 @@
  * WGSL kernels are tested against and the fallback when WebGPU is missing, so clarity beats speed.
  * Accumulation is f32-by-f32 in JavaScript doubles; the GPU's f32 sums differ by rounding only.
  */
-import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, expectShape, numel } from '../backend';
+import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, expectShape, numel, writeRowsPlan } from '../backend';
 import { widenF16 } from '../f16';
 
 export class CpuTensor implements Tensor {
@@ -162,46 +162,50 @@ export class CpuBackend implements Backend {
     return y;
   }
 
-  writeRows(dst: Tensor, src: Tensor, offset: number): void {
-    const [T, C] = dst.shape;
-    const [M] = src.shape;
-    expectShape('writeRows src', src.shape, [M, C]);
-    if (offset < 0 || offset + M > T) throw new Error(`writeRows: rows ${offset}..${offset + M} outside ${T}`);
-    f(dst).set(f(src), offset * C);
+  writeRows(dst: Tensor, src: Tensor, offset: number, batch = 1): void {
+    const d = f(dst), s = f(src);
+    for (const c of writeRowsPlan(dst.shape, src.shape, offset, batch)) {
+      d.set(s.subarray(c.srcRow * c.cols, (c.srcRow + c.rows) * c.cols), c.dstRow * c.cols);
+    }
   }
 
-  attention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, mask: Tensor, heads: number): Tensor {
-    const [M] = q.shape;
+  attention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, mask: Tensor, heads: number, batch = 1): Tensor {
+    const M = q.shape[0] / batch;
     expectShape('attention mask', mask.shape, [M, kvLen]);
     const ms = u(mask);
-    return this.attend(q, kCache, vCache, kvLen, heads, (m, j) => ms[m * kvLen + j] !== 0);
+    return this.attend(q, kCache, vCache, kvLen, heads, batch, (m, j) => ms[m * kvLen + j] !== 0);
   }
 
-  windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow): Tensor {
-    const [M] = q.shape;
+  windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow, batch = 1): Tensor {
+    const M = q.shape[0] / batch;
     expectShape('windowAttention qPos', qPos.shape, [M]);
     const ps = u(qPos);
-    return this.attend(q, kCache, vCache, kvLen, heads, (m, j) => windowVisible(j, ps[m], window));
+    return this.attend(q, kCache, vCache, kvLen, heads, batch, (m, j) => windowVisible(j, ps[m], window));
   }
 
-  /** Softmax attention of every query over the keys `visible` allows. */
-  private attend(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, heads: number, visible: (m: number, j: number) => boolean): Tensor {
-    const [M, C] = q.shape;
+  /** Softmax attention of every query of every sequence over the keys `visible` allows (m within its sequence). */
+  private attend(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, heads: number, batch: number, visible: (m: number, j: number) => boolean): Tensor {
+    const [rows, C] = q.shape;
     expectShape('attention kCache', kCache.shape, [null, C]);
     expectShape('attention vCache', vCache.shape, [...kCache.shape]);
-    if (kvLen > kCache.shape[0]) throw new Error(`attention: kvLen ${kvLen} exceeds cache of ${kCache.shape[0]}`);
+    if (!Number.isInteger(batch) || batch < 1 || rows % batch || kCache.shape[0] % batch) {
+      throw new Error(`attention: ${rows} query rows and ${kCache.shape[0]} cache rows do not split into ${batch} sequences`);
+    }
+    const M = rows / batch, T = kCache.shape[0] / batch;
+    if (kvLen > T) throw new Error(`attention: kvLen ${kvLen} exceeds cache of ${T}`);
     const Dh = C / heads, scale = 1 / Math.sqrt(Dh);
     const qs = f(q), ks = f(kCache), vs = f(vCache);
-    const y = out([M, C]);
+    const y = out([rows, C]);
     const scores = new Float64Array(kvLen);
-    for (let m = 0; m < M; m++) {
+    for (let r = 0; r < rows; r++) {
+      const m = r % M, kv0 = Math.floor(r / M) * T * C;
       for (let h = 0; h < heads; h++) {
-        const qo = m * C + h * Dh;
+        const qo = r * C + h * Dh;
         let max = -Infinity;
         for (let j = 0; j < kvLen; j++) {
           if (!visible(m, j)) { scores[j] = -Infinity; continue; }
           let s = 0;
-          for (let d = 0; d < Dh; d++) s += qs[qo + d] * ks[j * C + h * Dh + d];
+          for (let d = 0; d < Dh; d++) s += qs[qo + d] * ks[kv0 + j * C + h * Dh + d];
           scores[j] = s * scale;
           max = Math.max(max, scores[j]);
         }
@@ -211,7 +215,7 @@ export class CpuBackend implements Backend {
         for (let j = 0; j < kvLen; j++) {
           if (scores[j] === 0) continue;
           const p = scores[j] / sum;
-          for (let d = 0; d < Dh; d++) y.data[qo + d] += p * vs[j * C + h * Dh + d];
+          for (let d = 0; d < Dh; d++) y.data[qo + d] += p * vs[kv0 + j * C + h * Dh + d];
         }
       }
     }

@@ -3,7 +3,7 @@
  * `read` is the only place that waits for the GPU. The kernels live in shaders/, bound by the small
  * modules in ./kernels.
  */
-import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, expectShape, numel } from '../backend';
+import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, numel, writeRowsPlan } from '../backend';
 import { GpuRuntime, GpuTensor, bytesOf } from './gpuRuntime';
 import { add, cfg, silu, swiglu } from './kernels/elementwise';
 import { matmul } from './kernels/matmul';
@@ -81,20 +81,18 @@ export class WebGpuBackend implements Backend {
     return embedding(this.runtime, gpu(table), gpu(ids));
   }
 
-  writeRows(dst: Tensor, src: Tensor, offset: number): void {
-    const [T, C] = dst.shape;
-    const [M] = src.shape;
-    expectShape('writeRows src', src.shape, [M, C]);
-    if (offset < 0 || offset + M > T) throw new Error(`writeRows: rows ${offset}..${offset + M} outside ${T}`);
-    this.runtime.copy(gpu(src).buffer, 0, gpu(dst).buffer, offset * C * 4, M * C * 4);
+  writeRows(dst: Tensor, src: Tensor, offset: number, batch = 1): void {
+    for (const c of writeRowsPlan(dst.shape, src.shape, offset, batch)) {
+      this.runtime.copy(gpu(src).buffer, c.srcRow * c.cols * 4, gpu(dst).buffer, c.dstRow * c.cols * 4, c.rows * c.cols * 4);
+    }
   }
 
-  attention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, mask: Tensor, heads: number): Tensor {
-    return attention(this.runtime, gpu(q), gpu(kCache), gpu(vCache), kvLen, gpu(mask), heads);
+  attention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, mask: Tensor, heads: number, batch = 1): Tensor {
+    return attention(this.runtime, gpu(q), gpu(kCache), gpu(vCache), kvLen, gpu(mask), heads, batch);
   }
 
-  windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow): Tensor {
-    return windowAttention(this.runtime, gpu(q), gpu(kCache), gpu(vCache), kvLen, gpu(qPos), heads, window);
+  windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow, batch = 1): Tensor {
+    return windowAttention(this.runtime, gpu(q), gpu(kCache), gpu(vCache), kvLen, gpu(qPos), heads, window, batch);
   }
 
   cfg(logits: Tensor, scale: number): Tensor {

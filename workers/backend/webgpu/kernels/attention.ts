@@ -39,10 +39,14 @@ function queryTile(M: number): number {
   return Math.max(1, Math.min(M, 4));
 }
 
-/** Checks q/k/v, heads and kvLen; returns the number of queries M. */
-function checkInputs(op: string, q: GpuTensor, kCache: GpuTensor, vCache: GpuTensor, kvLen: number, heads: number): number {
-  if (q.shape.length !== 2) throw new Error(`${op}: q must be [M, heads·headDim], got [${q.shape.join(', ')}]`);
-  const [M, C] = q.shape;
+/** Checks q/k/v, heads, batch and kvLen; returns the queries M and cache rows T per sequence. */
+function checkInputs(op: string, q: GpuTensor, kCache: GpuTensor, vCache: GpuTensor, kvLen: number, heads: number, batch: number): { M: number; T: number } {
+  if (q.shape.length !== 2) throw new Error(`${op}: q must be [batch·M, heads·headDim], got [${q.shape.join(', ')}]`);
+  const [rows, C] = q.shape;
+  if (!Number.isInteger(batch) || batch < 1 || rows % batch || kCache.shape[0] % batch) {
+    throw new Error(`${op}: ${rows} query rows and ${kCache.shape[0]} cache rows do not split into ${batch} sequences`);
+  }
+  const M = rows / batch, T = kCache.shape[0] / batch;
   if (!Number.isInteger(heads) || heads < 1 || C < heads || C % heads !== 0) throw new Error(`${op}: ${C} columns do not split into ${heads} heads`);
   for (const [name, t] of [['q', q], ['kCache', kCache], ['vCache', vCache]] as const) {
     if (t.dtype !== 'f32') throw new Error(`${op}: ${name} must be f32, got ${t.dtype}`);
@@ -50,10 +54,10 @@ function checkInputs(op: string, q: GpuTensor, kCache: GpuTensor, vCache: GpuTen
   if ((C / heads) % 4 !== 0) throw new Error(`${op}: head dim ${C / heads} is not a multiple of 4`);
   expectShape(`${op} kCache`, kCache.shape, [null, C]);
   expectShape(`${op} vCache`, vCache.shape, [...kCache.shape]);
-  if (!Number.isInteger(kvLen) || kvLen < 0 || kvLen > kCache.shape[0]) {
-    throw new Error(`${op}: kvLen ${kvLen} outside the cache of ${kCache.shape[0]} rows`);
+  if (!Number.isInteger(kvLen) || kvLen < 0 || kvLen > T) {
+    throw new Error(`${op}: kvLen ${kvLen} outside the cache of ${T} rows`);
   }
-  return M;
+  return { M, T };
 }
 
 /**
@@ -61,39 +65,41 @@ function checkInputs(op: string, q: GpuTensor, kCache: GpuTensor, vCache: GpuTen
  * heads, kv_len, scale, stride); `extra` follows. `visibility` is the mask or the query positions
  * (binding 5).
  */
-function run(rt: GpuRuntime, kind: 'attention' | 'windowAttention', code: string, tile: number, q: GpuTensor, k: GpuTensor, v: GpuTensor, kvLen: number, visibility: GpuTensor, heads: number, extra: number[] = []): GpuTensor {
-  const [M, C] = q.shape;
+function run(rt: GpuRuntime, kind: 'attention' | 'windowAttention', code: string, tile: number, q: GpuTensor, k: GpuTensor, v: GpuTensor, kvLen: number, visibility: GpuTensor, heads: number, shape: { M: number; T: number }, extra: number[] = []): GpuTensor {
+  const { M, T } = shape;
+  const C = q.shape[1];
+  const batch = q.shape[0] / M;
   const headDim = C / heads;
-  const out = rt.output([M, C]);
+  const out = rt.output(q.shape);
   const grid = flatGrid(Math.ceil(M / tile) * heads, WORKGROUP);
   const source = `const DH: u32 = ${headDim}u;\nconst QT: u32 = ${tile}u;\n${commonCode}\n${code}`;
   rt.dispatch({
     // The pipeline cache keys on the label, and the code differs per head dim and tile.
     label: `${kind}_dh${headDim}_qt${tile}`,
     code: unroll(source, { D4: headDim / 4, QT: tile }),
-    params: [M, heads, kvLen, f32(1 / Math.sqrt(headDim)), grid.stride, ...extra],
+    params: [M, heads, kvLen, f32(1 / Math.sqrt(headDim)), grid.stride, T, ...extra],
     buffers: [q.buffer, k.buffer, v.buffer, out.buffer, visibility.buffer],
-    workgroups: grid.workgroups,
+    workgroups: [...grid.workgroups, batch],
   });
   return out;
 }
 
 /** Masked multi-query attention; see `Backend.attention`. */
-export function attention(rt: GpuRuntime, q: GpuTensor, kCache: GpuTensor, vCache: GpuTensor, kvLen: number, mask: GpuTensor, heads: number): GpuTensor {
-  const M = checkInputs('attention', q, kCache, vCache, kvLen, heads);
-  expectShape('attention mask', mask.shape, [M, kvLen]);
+export function attention(rt: GpuRuntime, q: GpuTensor, kCache: GpuTensor, vCache: GpuTensor, kvLen: number, mask: GpuTensor, heads: number, batch = 1): GpuTensor {
+  const shape = checkInputs('attention', q, kCache, vCache, kvLen, heads, batch);
+  expectShape('attention mask', mask.shape, [shape.M, kvLen]);
   if (mask.dtype !== 'u32') throw new Error(`attention: mask must be u32, got ${mask.dtype}`);
-  return run(rt, 'attention', maskedCode, queryTile(M), q, kCache, vCache, kvLen, mask, heads);
+  return run(rt, 'attention', maskedCode, queryTile(shape.M), q, kCache, vCache, kvLen, mask, heads, shape);
 }
 
 /** 2D local-window attention; see `Backend.windowAttention` and `windowVisible`. */
-export function windowAttention(rt: GpuRuntime, q: GpuTensor, kCache: GpuTensor, vCache: GpuTensor, kvLen: number, qPos: GpuTensor, heads: number, window: LocalWindow): GpuTensor {
-  const M = checkInputs('windowAttention', q, kCache, vCache, kvLen, heads);
-  expectShape('windowAttention qPos', qPos.shape, [M]);
+export function windowAttention(rt: GpuRuntime, q: GpuTensor, kCache: GpuTensor, vCache: GpuTensor, kvLen: number, qPos: GpuTensor, heads: number, window: LocalWindow, batch = 1): GpuTensor {
+  const shape = checkInputs('windowAttention', q, kCache, vCache, kvLen, heads, batch);
+  expectShape('windowAttention qPos', qPos.shape, [shape.M]);
   if (qPos.dtype !== 'u32') throw new Error(`windowAttention: qPos must be u32, got ${qPos.dtype}`);
   const { prefixLen, gridWidth, rowsAbove, cols } = window;
   for (const [name, value, min] of [['prefixLen', prefixLen, 0], ['gridWidth', gridWidth, 1], ['rowsAbove', rowsAbove, 0], ['cols', cols, 0]] as const) {
     if (!Number.isInteger(value) || value < min || value > 0xffffffff) throw new Error(`windowAttention: ${name} must be an integer ≥ ${min}, got ${value}`);
   }
-  return run(rt, 'windowAttention', windowCode, 1, q, kCache, vCache, kvLen, qPos, heads, [prefixLen, gridWidth, rowsAbove, cols]);
+  return run(rt, 'windowAttention', windowCode, 1, q, kCache, vCache, kvLen, qPos, heads, shape, [prefixLen, gridWidth, rowsAbove, cols]);
 }
