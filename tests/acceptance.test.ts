@@ -4,7 +4,7 @@
  * draws with uniforms follows that law (chi-square).
  */
 import { describe, expect, it } from 'vitest';
-import { type Candidate, acceptanceLaw, sampleIndex, verifySampled } from '../workers/decoding/acceptance';
+import { type Candidate, acceptanceLaw, latentNeighbourhoods, sampleIndex, verifyGreedy, verifySampled } from '../workers/decoding/acceptance';
 import { type TreeNode, ancestorMask, walkTree } from '../workers/decoding/tokenTree';
 import { rng } from './harness';
 
@@ -117,5 +117,35 @@ describe('tree walk', () => {
 
   it('rejects a node whose parent comes after it', () => {
     expect(() => walkTree([{ parent: -1, token: 0, q: null }, { parent: 2, token: 1, q: null }, { parent: 0, token: 2, q: null }], { kind: 'greedy', argmax: () => 0 })).toThrow(/parent/);
+  });
+});
+
+describe('relaxed acceptance (not lossless)', () => {
+  const neighbours = [[0, 1], [1, 0], [2], [3, 4], [4, 3]];
+  it('with singleton neighbourhoods it is exactly lossless acceptance', () => {
+    const r = rng(5);
+    const p = randomDist(r), q = randomDist(r);
+    const singletons = neighbours.map((_, x) => [x]);
+    for (let x = 0; x < V; x++) {
+      expect(acceptanceLaw(p, [{ token: x, q }], singletons)).toEqual(acceptanceLaw(p, [{ token: x, q }]));
+    }
+  });
+  it('accepts at least as often, judging a token by its neighbourhood mass', () => {
+    const r = rng(6);
+    const p = randomDist(r), q = randomDist(r);
+    for (let x = 0; x < V; x++) {
+      const strict = acceptanceLaw(p, [{ token: x, q }]).accept[0];
+      const relaxed = acceptanceLaw(p, [{ token: x, q }], neighbours).accept[0];
+      expect(relaxed).toBeGreaterThanOrEqual(strict);
+      expect(relaxed).toBeCloseTo(Math.min(1, neighbours[x].reduce((a, y) => a + p[y], 0) / q[x]), 6);
+    }
+  });
+  it('greedy: a neighbour of the argmax is accepted as drafted', () => {
+    expect(verifyGreedy(3, [{ token: 2, q: null }, { token: 4, q: null }], neighbours)).toEqual({ accepted: 1, token: 4 });
+    expect(verifyGreedy(3, [{ token: 2, q: null }])).toEqual({ accepted: -1, token: 3 });
+  });
+  it('neighbourhoods: the k nearest codes within the radius, the code itself first', () => {
+    const codebook = Float32Array.of(0, 0, 1, 0, 0.1, 0, 5, 5);
+    expect(latentNeighbourhoods(codebook, 4, 2, 0.5)).toEqual([[0, 2], [1], [2, 0], [3]]);
   });
 });

@@ -10,7 +10,7 @@
  * at the start of the next step's forward; every slot beyond the fed length is masked until rewritten.
  */
 import type { Tensor } from '../backend/backend';
-import type { Candidate } from './acceptance';
+import type { Candidate, Neighbourhoods } from './acceptance';
 import { sampleIndex } from './acceptance';
 import { seededUniform } from './prng';
 import type { GuidedTarget } from './guidedTarget';
@@ -79,6 +79,8 @@ export interface DecodeOptions {
    * after a step that accepted nothing (long runs on flat background, short ones on detail).
    */
   adaptive?: boolean;
+  /** Relaxed acceptance (not lossless): the latent neighbourhood of every code. */
+  relaxed?: Neighbourhoods;
   onStep?: (s: StepStats) => void;
   /** Checked between steps; throwing there cancels cleanly. */
   signal?: AbortSignal;
@@ -131,8 +133,8 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
     const row = (node: number) => scored.logits.subarray((c + node) * V, (c + node + 1) * V);
 
     const walk = greedy
-      ? walkTree(nodes, { kind: 'greedy', argmax: (i) => argmaxOf(row(i)) })
-      : walkTree(nodes, { kind: 'sample', target: (i) => processLogits(row(i), o.sampling), uniform });
+      ? walkTree(nodes, { kind: 'greedy', argmax: (i) => argmaxOf(row(i)) }, o.relaxed)
+      : walkTree(nodes, { kind: 'sample', target: (i) => processLogits(row(i), o.sampling), uniform }, o.relaxed);
     const emitted = [...walk.path.map((i) => nodes[i].token), walk.next];
     const sources = [...walk.path.map((i) => nodes[i].source ?? 'horizontal'), 'target' as const];
     const acceptedBySource = { horizontal: 0, vertical: 0 };

@@ -8,7 +8,7 @@
  * when it stops it emits one more token (residual sample, or the bonus token after a leaf), so every
  * step commits at least one token.
  */
-import { type Candidate, verifyGreedy, verifySampled } from './acceptance';
+import { type Candidate, type Neighbourhoods, verifyGreedy, verifySampled } from './acceptance';
 
 export interface TreeNode extends Candidate {
   /** Index of the parent node; -1 for the root. */
@@ -49,6 +49,7 @@ export interface WalkResult {
 export function walkTree(
   nodes: readonly TreeNode[],
   mode: { kind: 'sample'; target: (node: number) => Float32Array; uniform: () => number } | { kind: 'greedy'; argmax: (node: number) => number },
+  relaxed?: Neighbourhoods,
 ): WalkResult {
   const children = childrenOf(nodes);
   const path: number[] = [];
@@ -56,7 +57,7 @@ export function walkTree(
   for (;;) {
     const kids = children[at];
     const cands = kids.map((k) => nodes[k]);
-    const outcome = mode.kind === 'greedy' ? verifyGreedy(mode.argmax(at), cands) : verifySampled(mode.target(at), cands, mode.uniform);
+    const outcome = mode.kind === 'greedy' ? verifyGreedy(mode.argmax(at), cands, relaxed) : verifySampled(mode.target(at), cands, mode.uniform, relaxed);
     if (outcome.accepted < 0) return { path, next: outcome.token };
     at = kids[outcome.accepted];
     path.push(at);

@@ -4,6 +4,7 @@
  */
 import type { GenerateEvent, GenerateSettings, GenerationSummary, TokenSource } from '../../src/types';
 import type { Backend, Tensor } from '../backend/backend';
+import type { Neighbourhoods } from '../decoding/acceptance';
 import { decode } from '../decoding/decoder';
 import { GuidedTarget } from '../decoding/guidedTarget';
 import { HawkDrafter } from '../decoding/hawkDrafter';
@@ -25,6 +26,8 @@ export interface LoadedModels {
   encodePrompt(prompt: string): Tensor;
   /** The unconditional prefix `[P, dim]` for classifier-free guidance (owned by the models). */
   nullPrefix: Tensor;
+  /** Latent neighbourhoods of the VQ codes, for relaxed acceptance. */
+  neighbourhoods?: Neighbourhoods;
   /** Pixels of the first `rows` token rows (the VQ decoder); absent in tests without one. */
   decodeRows?(tokens: readonly number[], rows: number): Promise<DecodedRows>;
 }
@@ -38,6 +41,7 @@ export async function generateImage(
 ): Promise<GenerationSummary> {
   const cfg = m.target.cfg, W = cfg.grid;
   const sampling = { temperature: settings.temperature, topK: settings.topK, topP: settings.topP };
+  if (settings.acceptance === 'relaxed' && !m.neighbourhoods) throw new Error('Relaxed acceptance needs the VQ codebook, which is not loaded.');
   const cond = m.encodePrompt(prompt);
   const uncond = m.nullPrefix;
   const draft = settings.n > 0 ? m.drafts[settings.draft] : undefined;
@@ -57,6 +61,7 @@ export async function generateImage(
   try {
     const tokens = await decode(new GuidedTarget(m.target, settings.cfgScale), cond, settings.cfgScale !== 1 ? uncond : null, {
       sampling, seed: settings.seed, length: W * W, drafter, n: drafter ? settings.n : 0, adaptive: settings.autoSpeculation, signal,
+      relaxed: settings.acceptance === 'relaxed' ? m.neighbourhoods : undefined,
       onStep: (s) => {
         targetForwards += s.targetForwards;
         sources.push(...s.sources);

@@ -13,10 +13,17 @@ import { DraftModel, uploadDraftWeights } from '../model/draft';
 import { parseSafetensors } from '../model/safetensors';
 import { TargetModel, uploadTargetWeights } from '../model/target';
 import { TextEncoder, WordTokenizer, uploadTextWeights } from '../model/textEncoder';
+import { latentNeighbourhoods } from '../decoding/acceptance';
 import { type LoadedModels, generateImage } from './generation';
 import { draftEntriesOf, targetConfigOf } from './modelConfig';
 
 const VQ_DECODER = '../vq/decoder.onnx';
+const VQ_CODEBOOK = '../vq/codebook.safetensors';
+/**
+ * Relaxed acceptance treats a code's 3 nearest codes within distance 0.5 (unit-norm 8-d codes; the
+ * median nearest neighbour sits at 0.41) as interchangeable: close enough to decode alike.
+ */
+const RELAXED = { k: 4, radius: 0.5 };
 
 export class HawkEngine {
   private files: Promise<LoadedModel> | null = null;
@@ -128,8 +135,11 @@ export class HawkEngine {
     }
 
     const vq = await this.vqDecoder(loaded);
+    const codebook = tensors(VQ_CODEBOOK).get('codebook');
+    if (!codebook || codebook.dtype !== 'F32') throw new Error(`model file ${VQ_CODEBOOK} has no f32 "codebook" tensor`);
     return {
       backend, target, drafts,
+      neighbourhoods: latentNeighbourhoods(codebook.data as Float32Array, codebook.shape[0], RELAXED.k, RELAXED.radius),
       encodePrompt: (prompt) => text.encode(tokenizer.encode(prompt)),
       nullPrefix: text.nullPrefix,
       decodeRows: (tokens, rows) => vq.decodeRows(Int32Array.from(tokens), rows),
