@@ -8,6 +8,7 @@ import { WebGpuBackend } from '../workers/backend/webgpu/webgpuBackend';
 import { CpuBackend } from '../workers/backend/cpu/cpuBackend';
 import type { Backend, DType, Tensor } from '../workers/backend/backend';
 import { narrowToF16, widenF16 } from '../workers/backend/f16';
+import { seededUniform } from '../workers/decoding/prng';
 
 /** One Dawn instance for the whole process: it must outlive every device made from it. */
 let dawn: GPU | undefined;
@@ -24,17 +25,8 @@ export async function gpuBackend(): Promise<WebGpuBackend> {
 
 export const cpu = new CpuBackend();
 
-/** Mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniforms in [0, 1): the engine's own PRNG. */
+export const rng = seededUniform;
 
 /** Uniform values in [-scale, scale). */
 export function randomF32(n: number, seed: number, scale = 1): Float32Array {

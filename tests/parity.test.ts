@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, Tensor } from '../workers/backend/backend';
 import type { WebGpuBackend } from '../workers/backend/webgpu/webgpuBackend';
 import { parseSafetensors } from '../workers/model/safetensors';
-import { type TargetConfig, TargetModel, positionOf, uploadTargetWeights } from '../workers/model/target';
+import { type TargetConfig, TargetModel, uploadTargetWeights } from '../workers/model/target';
 import { TextEncoder, type TextConfig, uploadTextWeights } from '../workers/model/textEncoder';
+import { causalMask, positions } from './sequenceInputs';
 import { cpu, diff, errorTable, gpuBackend, record } from './harness';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
@@ -35,17 +36,6 @@ const textCfg: TextConfig = {
 const P = cfg.prefixLen;
 const N = g.tokens.length;
 
-function positions(b: Backend, start: number, m: number): Tensor {
-  const data = new Uint32Array(2 * m);
-  for (let i = 0; i < m; i++) data.set(positionOf(cfg, start + i), 2 * i);
-  return b.upload(data, [m, 2]);
-}
-
-function causalMask(b: Backend, start: number, m: number): Tensor {
-  const data = new Uint32Array(m * (start + m));
-  for (let i = 0; i < m; i++) for (let j = 0; j <= start + i; j++) data[i * (start + m) + j] = 1;
-  return b.upload(data, [m, start + m]);
-}
 
 /**
  * PyTorch's teacher-forced pass: prefix, then tokens[0..N-2] in one verification call. Returns the
@@ -54,9 +44,9 @@ function causalMask(b: Backend, start: number, m: number): Tensor {
 async function targetRows(b: Backend, prefix: Tensor): Promise<{ logits: Float32Array; hidden: Float32Array }> {
   const model = new TargetModel(b, cfg, uploadTargetWeights(b, cfg, weights('target.safetensors')));
   const cache = model.newCache();
-  const first = model.forward(cache, prefix, 0, positions(b, 0, P), causalMask(b, 0, P));
+  const first = model.forward(cache, prefix, 0, positions(b, cfg, 0, P), causalMask(b, 0, P));
   const x = model.embed(b.upload(Uint32Array.from(g.tokens.slice(0, N - 1)), [N - 1]));
-  const rest = model.forward(cache, x, P, positions(b, P, N - 1), causalMask(b, P, N - 1));
+  const rest = model.forward(cache, x, P, positions(b, cfg, P, N - 1), causalMask(b, P, N - 1));
   const rows = async (a: Tensor, c: Tensor, width: number) =>
     Float32Array.from([...((await b.read(a)) as Float32Array).subarray((P - 1) * width), ...((await b.read(c)) as Float32Array)]);
   return { logits: await rows(first.logits, rest.logits, cfg.vocab), hidden: await rows(first.hidden, rest.hidden, cfg.dim) };

@@ -3,10 +3,11 @@
  * pass give the same logits (the KV cache and mask logic), and WebGPU equals the CPU oracle.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend, Tensor } from '../workers/backend/backend';
+import type { Backend } from '../workers/backend/backend';
 import type { WebGpuBackend } from '../workers/backend/webgpu/webgpuBackend';
-import { TargetModel, positionOf, uploadTargetWeights } from '../workers/model/target';
+import { TargetModel, uploadTargetWeights } from '../workers/model/target';
 import { tinyConfig, tinyWeights } from './tinyTarget';
+import { causalMask, positions } from './sequenceInputs';
 import { cpu, diff, gpuBackend, randomF32, record } from './harness';
 
 const cfg = tinyConfig;
@@ -15,27 +16,16 @@ const randomWeights = () => tinyWeights();
 const tokens = [5, 17, 3, 39, 0, 22];
 
 
-function pos(b: Backend, start: number, m: number): Tensor {
-  const data = new Uint32Array(2 * m);
-  for (let i = 0; i < m; i++) data.set(positionOf(cfg, start + i), 2 * i);
-  return b.upload(data, [m, 2]);
-}
-
-function causalMask(b: Backend, start: number, m: number): Tensor {
-  const data = new Uint32Array(m * (start + m));
-  for (let i = 0; i < m; i++) for (let j = 0; j <= start + i; j++) data[i * (start + m) + j] = 1;
-  return b.upload(data, [m, start + m]);
-}
 
 /** Prefix of P random vectors, then the image tokens one call each; returns every logits row. */
 async function stepwise(b: Backend, model: TargetModel): Promise<Float32Array[]> {
   const cache = model.newCache();
   const prefix = b.upload(randomF32(cfg.prefixLen * cfg.dim, 77), [cfg.prefixLen, cfg.dim]);
-  const rows = [(await b.read(model.forward(cache, prefix, 0, pos(b, 0, cfg.prefixLen), causalMask(b, 0, cfg.prefixLen)).logits)) as Float32Array];
+  const rows = [(await b.read(model.forward(cache, prefix, 0, positions(b, cfg, 0, cfg.prefixLen), causalMask(b, 0, cfg.prefixLen)).logits)) as Float32Array];
   for (let i = 0; i < tokens.length; i++) {
     const start = cfg.prefixLen + i;
     const x = model.embed(b.upload(Uint32Array.of(tokens[i]), [1]));
-    rows.push((await b.read(model.forward(cache, x, start, pos(b, start, 1), causalMask(b, start, 1)).logits)) as Float32Array);
+    rows.push((await b.read(model.forward(cache, x, start, positions(b, cfg, start, 1), causalMask(b, start, 1)).logits)) as Float32Array);
   }
   return rows;
 }
@@ -45,9 +35,9 @@ async function batched(b: Backend, model: TargetModel): Promise<Float32Array> {
   const cache = model.newCache();
   const P = cfg.prefixLen;
   const prefix = b.upload(randomF32(P * cfg.dim, 77), [P, cfg.dim]);
-  const first = model.forward(cache, prefix, 0, pos(b, 0, P), causalMask(b, 0, P));
+  const first = model.forward(cache, prefix, 0, positions(b, cfg, 0, P), causalMask(b, 0, P));
   const x = model.embed(b.upload(Uint32Array.from(tokens), [tokens.length]));
-  const { logits } = model.forward(cache, x, P, pos(b, P, tokens.length), causalMask(b, P, tokens.length));
+  const { logits } = model.forward(cache, x, P, positions(b, cfg, P, tokens.length), causalMask(b, P, tokens.length));
   const head = (await b.read(first.logits)) as Float32Array;
   const rest = (await b.read(logits)) as Float32Array;
   return Float32Array.from([...head.subarray((P - 1) * cfg.vocab), ...rest]);

@@ -15,14 +15,7 @@ export function tinyWeights(cfg: TargetConfig = tinyConfig, seed = 1, scale = 0.
     return { dtype: 'F16', shape, data: narrowToF16(v) };
   };
   const raw = new Map<string, RawTensor>([['tok_emb.weight', t([cfg.vocab, C], 1)], ['norm.weight', t([C], 0.2, 1)], ['output.weight', t([cfg.vocab, C])]]);
-  for (let i = 0; i < cfg.nLayers; i++) {
-    raw.set(`layers.${i}.attn_norm.weight`, t([C], 0.2, 1));
-    raw.set(`layers.${i}.attn.wqkv.weight`, t([3 * C, C]));
-    raw.set(`layers.${i}.attn.wo.weight`, t([C, C]));
-    raw.set(`layers.${i}.ffn_norm.weight`, t([C], 0.2, 1));
-    raw.set(`layers.${i}.ffn.w13.weight`, t([2 * F, C]));
-    raw.set(`layers.${i}.ffn.w2.weight`, t([C, F]));
-  }
+  addBlocks(raw, cfg.nLayers, C, F, t);
   return raw;
 }
 
@@ -39,7 +32,17 @@ export function tinyDraftWeights(cfg: DraftConfig, seed = 500): Map<string, RawT
     return { dtype: 'F16', shape, data: narrowToF16(v) };
   };
   const raw = new Map<string, RawTensor>([['in_norm.weight', t([C], 0.2, 1)], ['w_in.weight', t([C, 2 * C])], ['w_prefix.weight', t([C, C])]]);
-  for (let i = 0; i < cfg.nLayers; i++) {
+  addBlocks(raw, cfg.nLayers, C, F, t);
+  for (const k of cfg.offsets) {
+    raw.set(`heads.k${k}.w1.weight`, t([Hh, C]));
+    raw.set(`heads.k${k}.w2.weight`, t([C, Hh]));
+  }
+  return raw;
+}
+
+/** Random pre-norm blocks `layers.{i}.*` (training/target.py Block); `t(shape, scale, offset)` draws a tensor. */
+function addBlocks(raw: Map<string, RawTensor>, layers: number, C: number, F: number, t: (shape: number[], s?: number, offset?: number) => RawTensor): void {
+  for (let i = 0; i < layers; i++) {
     raw.set(`layers.${i}.attn_norm.weight`, t([C], 0.2, 1));
     raw.set(`layers.${i}.attn.wqkv.weight`, t([3 * C, C]));
     raw.set(`layers.${i}.attn.wo.weight`, t([C, C]));
@@ -47,9 +50,4 @@ export function tinyDraftWeights(cfg: DraftConfig, seed = 500): Map<string, RawT
     raw.set(`layers.${i}.ffn.w13.weight`, t([2 * F, C]));
     raw.set(`layers.${i}.ffn.w2.weight`, t([C, F]));
   }
-  for (const k of cfg.offsets) {
-    raw.set(`heads.k${k}.w1.weight`, t([Hh, C]));
-    raw.set(`heads.k${k}.w2.weight`, t([C, Hh]));
-  }
-  return raw;
 }
