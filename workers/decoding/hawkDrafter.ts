@@ -75,7 +75,14 @@ export class HawkDrafter implements Drafter {
     const g = this.draft.extend(this.cache, h, ids, first);
     for (const t of [rowIds, ids, h]) b.release(t);
     this.fed = last + 1;
-    const logitsT = this.draft.heads(g);
+
+    // The heads this step needs: T+1 … T+n along the row, and each row below not guessed yet.
+    const horizontal = Array.from({ length: Math.min(req.maxDepth, this.settings.n) }, (_, i) => i + 1).filter((k) => cfg.offsets.includes(k));
+    for (const at of this.speculation.keys()) if (at <= last) this.speculation.delete(at);
+    const vertical = Array.from({ length: this.settings.vsd }, (_, i) => cfg.grid * (i + 1))
+      .filter((k) => cfg.offsets.includes(k) && last + k < cfg.grid ** 2 && !this.speculation.has(last + k));
+    const wanted = [...horizontal, ...vertical];
+    const logitsT = this.draft.heads(g, wanted);
     b.release(g);
     const logits = (await b.read(logitsT)) as Float32Array;
     b.release(logitsT);
@@ -97,18 +104,12 @@ export class HawkDrafter implements Drafter {
     };
 
     // Vertical guesses for the rows below, kept until the frontier gets there.
-    for (let d = 1; d <= this.settings.vsd; d++) {
-      const head = cfg.offsets.indexOf(cfg.grid * d);
-      const at = last + cfg.grid * d;
-      if (head >= 0 && at < cfg.grid ** 2 && !this.speculation.has(at)) this.speculation.set(at, draw(guided(head), 1, 'vertical')[0]);
-    }
-    for (const at of this.speculation.keys()) if (at <= last) this.speculation.delete(at);
+    for (const k of vertical) this.speculation.set(last + k, draw(guided(wanted.indexOf(k)), 1, 'vertical')[0]);
 
     const proposals: DraftCandidate[][] = [];
-    for (let k = 1; k <= Math.min(req.maxDepth, this.settings.n); k++) {
-      const head = cfg.offsets.indexOf(k);
-      if (head < 0) break;
-      const pool = draw(guided(head), this.settings.width, 'horizontal');
+    for (const k of horizontal) {
+      if (k !== proposals.length + 1) break; // a gap in the heads ends the chain
+      const pool = draw(guided(wanted.indexOf(k)), this.settings.width, 'horizontal');
       const vertical = this.speculation.get(last + k);
       if (vertical && !(greedy && pool.some((c) => c.token === vertical.token))) pool.push(vertical);
       proposals.push(pool);

@@ -137,13 +137,17 @@ export class DraftModel {
   }
 
   /**
-   * Logits of every head for S feature rows g `[S, dim]`: `[K·S, vocab]`, head-major (row k·S + s is
-   * head k of row s).
+   * Logits of the heads for `offsets` (default all, in config order) for S feature rows g
+   * `[S, dim]`: `[K·S, vocab]`, head-major (row k·S + s is the k-th requested head of row s).
+   * Asking only for the heads a step uses keeps the draft cheap at short speculation lengths.
    */
-  heads(g: Tensor): Tensor {
-    const b = this.backend, S = g.shape[0], K = this.cfg.offsets.length;
+  heads(g: Tensor, offsets: readonly number[] = this.cfg.offsets): Tensor {
+    const b = this.backend, S = g.shape[0], K = offsets.length;
     const stacked = b.zeros([K * S, this.cfg.dim]);
-    this.weights.heads.forEach(({ w1, w2 }, k) => {
+    offsets.forEach((offset, k) => {
+      const head = this.cfg.offsets.indexOf(offset);
+      if (head < 0) throw new Error(`draft: no head for offset ${offset}`);
+      const { w1, w2 } = this.weights.heads[head];
       const a = b.matmul(g, w1);
       const s = b.silu(a);
       const o = b.matmul(s, w2);
