@@ -34,7 +34,10 @@ export interface DraftEntry {
   weights: string;
 }
 
-/** The drafts listed under `drafts` (hawk, ablation), sized from the target where the draft follows it. */
+/**
+ * The drafts listed under `drafts` (hawk, ablation; entries as training/train_draft.py `arch_dict`
+ * writes them), sized from the target where the draft follows it.
+ */
 export function draftEntriesOf(manifest: Json, target: TargetConfig): Record<string, DraftEntry> {
   const drafts = (manifest.drafts ?? {}) as Record<string, Json>;
   const entries: Record<string, DraftEntry> = {};
@@ -42,13 +45,15 @@ export function draftEntriesOf(manifest: Json, target: TargetConfig): Record<str
     const where = `drafts.${name}`;
     if (!Array.isArray(d.offsets)) throw new Error(`manifest: ${where}.offsets must be a list`);
     if (typeof d.weights !== 'string') throw new Error(`manifest: ${where}.weights must name a file`);
+    const window = (d.window ?? null) as Json | null;
+    if (d.spatial === true && !window) throw new Error(`manifest: ${where}.window is missing for a spatial draft`);
     entries[name] = {
       weights: d.weights,
       config: {
         dim: target.dim, nLayers: num(d, 'n_layers', where), nHeads: target.nHeads, hidden: num(d, 'hidden', where),
         headHidden: num(d, 'head_hidden', where), vocab: target.vocab, grid: target.grid, prefixLen: target.prefixLen,
-        offsets: d.offsets as number[], spatial: d.spatial === true, rowsAbove: d.spatial ? num(d, 'rows_above', where) : 0,
-        cols: d.spatial ? num(d, 'cols', where) : 0, ropeBase: target.ropeBase, normEps: target.normEps,
+        offsets: d.offsets as number[], spatial: d.spatial === true, rowsAbove: window ? num(window, 'rows_above', `${where}.window`) : 0,
+        cols: window ? num(window, 'cols', `${where}.window`) : 0, ropeBase: target.ropeBase, normEps: target.normEps,
       },
     };
   }
