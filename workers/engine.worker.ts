@@ -61,16 +61,16 @@ const api = {
   },
 
   /** Downloads (or reads from cache), verifies and builds the models, reporting progress per file. */
-  load(onEvent: (e: LoadEvent) => void): Promise<{ model: string; totalBytes: number }> {
-    return engine.load(onEvent);
+  load(onEvent?: (e: LoadEvent) => void): Promise<{ model: string; totalBytes: number }> {
+    return engine.load((e) => onEvent?.(e));
   },
 
   /**
    * Generates an image, streaming steps and decoded pixel rows (transferred, not copied). A new call
    * cancels the running one, whose promise then rejects with "Generation cancelled."
    */
-  generate(prompt: string, settings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<GenerationSummary> {
-    return engine.generate(prompt, settings, (e) => onEvent(e.kind === 'rows' ? Comlink.transfer(e, [e.rgba.buffer]) : e));
+  generate(prompt: string, settings: GenerateSettings, onEvent?: (e: GenerateEvent) => void): Promise<GenerationSummary> {
+    return engine.generate(prompt, settings, (e) => onEvent?.(e.kind === 'rows' ? Comlink.transfer(e, [e.rgba.buffer]) : e));
   },
 
   cancel(): void {
