@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../workers/backend/backend';
-import type { WebGpuBackend } from '../workers/backend/webgpu/webgpuBackend';
+import { WebGpuBackend } from '../workers/backend/webgpu/webgpuBackend';
 import { TargetModel, uploadTargetWeights } from '../workers/model/target';
 import { tinyConfig, tinyWeights } from './tinyTarget';
 import { causalMask, positions } from './sequenceInputs';
@@ -70,5 +70,16 @@ describe('target forward', () => {
       record('target forward', d);
       expect(d.maxAbs).toBeLessThan(1e-3);
     });
+  });
+});
+
+describe('f16 weights widened at upload (CPU-emulated adapters)', () => {
+  it('gives exactly the logits of the packed-f16 kernels', async () => {
+    const packed = await gpuBackend();
+    const widened = new WebGpuBackend(packed.runtime.device, true);
+    const a = await batched(packed, new TargetModel(packed, cfg, uploadTargetWeights(packed, cfg, randomWeights())));
+    const b = await batched(widened, new TargetModel(widened, cfg, uploadTargetWeights(widened, cfg, randomWeights())));
+    expect(diff(a, b).maxAbs).toBeLessThan(1e-5);
+    packed.destroy();
   });
 });

@@ -13,7 +13,7 @@ import { embedding } from './kernels/embedding';
 import { attention, windowAttention } from './kernels/attention';
 import { softmax } from './kernels/softmax';
 import { argmax } from './kernels/argmax';
-import { f16ToF32 } from '../f16';
+import { f16ToF32, widenF16 } from '../f16';
 
 function gpu(t: Tensor): GpuTensor {
   if (!(t instanceof GpuTensor)) throw new Error('WebGpuBackend: tensor belongs to another backend');
@@ -24,7 +24,12 @@ export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly runtime: GpuRuntime;
 
-  constructor(device: GPUDevice) {
+  /**
+   * `widenWeights`: store f16 weights as f32. On CPU-emulated adapters (SwiftShader) converting
+   * halves costs more instructions than the bytes it saves: f32 GEMV streams 23% more parameters per
+   * second there (bench/KERNELS.md). Real GPUs are bandwidth-bound and keep f16.
+   */
+  constructor(device: GPUDevice, readonly widenWeights = false) {
     this.runtime = new GpuRuntime(device);
   }
 
@@ -32,6 +37,7 @@ export class WebGpuBackend implements Backend {
     if (data.length !== numel(shape)) throw new Error(`upload: ${data.length} values for shape [${shape.join(', ')}]`);
     if (dtype === 'f16' && !(data instanceof Uint16Array)) throw new Error('upload: f16 tensors take a Uint16Array of half bits');
     if (dtype !== 'f16' && data instanceof Uint16Array) throw new Error(`upload: a Uint16Array is only valid for f16, not ${dtype}`);
+    if (dtype === 'f16' && this.widenWeights) return this.runtime.uploadTensor(widenF16(data as Uint16Array), shape, 'f32');
     const typed = dtype === 'u32' && !(data instanceof Uint32Array) ? Uint32Array.from(data) : dtype === 'f32' && !(data instanceof Float32Array) ? Float32Array.from(data) : data;
     return this.runtime.uploadTensor(typed, shape, dtype);
   }
