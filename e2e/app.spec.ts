@@ -21,11 +21,13 @@ test('runs kernels in the worker and they match the CPU oracle', async ({ page }
   }
 });
 
-test('the Generate button round-trips the prompt through the worker', async ({ page }) => {
+// Generate now loads the models and generates (see generate.spec.ts); what holds whether or not the
+// worker's generate() has landed is that the normalised prompt is what the status line reports.
+test('the Generate button sends the normalised prompt to the engine', async ({ page }) => {
   await page.goto('/');
   await page.getByLabel('Prompt').fill('  a red   apple  ');
   await page.getByRole('button', { name: 'Generate' }).click();
-  await expect(page.getByTestId('status')).toHaveText('The engine (webgpu) received “a red apple”.');
+  await expect(page.getByTestId('status')).toContainText('“a red apple”');
 });
 
 test('an empty prompt is refused with a message', async ({ page }) => {
