@@ -259,3 +259,10 @@ test('screenshots of the main states are saved and not blank', async ({ page }) 
   await expect(page.getByTestId('cpu-banner')).toBeVisible();
   await shoot(page, 'cpu-banner');
 });
+
+test('the About view credits the CC-BY training images', async ({ page }) => {
+  await page.goto('/');
+  await page.getByText('About Hawk and its models').click();
+  await expect(page.getByText(/Twemoji graphics © Twitter, Inc and other contributors/)).toBeVisible();
+  await expect(page.getByRole('link', { name: 'CC-BY 4.0' })).toHaveAttribute('href', /creativecommons\.org\/licenses\/by\/4\.0/);
+});

@@ -1,6 +1,7 @@
 /** The page: prompt, streaming result(s) with statistics, settings, history, and GPU diagnostics. */
 import { useEffect } from 'react';
 import { Banners } from './components/Banners';
+import { About } from './components/About';
 import { Diagnostics } from './components/Diagnostics';
 import { HistoryGallery } from './components/HistoryGallery';
 import { LoadProgress } from './components/LoadProgress';
@@ -40,6 +41,7 @@ export function App() {
       <SettingsPanel />
       <HistoryGallery />
       <Diagnostics />
+      <About />
     </main>
   );
 }
