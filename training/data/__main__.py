@@ -1,0 +1,141 @@
+"""Build the captioned emoji set: python -m training.data
+
+Sources (see training/README.md for licences): fluentui-emoji flat SVGs (MIT), @twemoji/svg (CC-BY-4.0),
+Noto Color Emoji bitmaps from Debian fonts-noto-color-emoji (Apache-2.0), captions from emojibase-data (MIT).
+Output in training/out/data/: images.npy (N,64,64,3) uint8 on white, meta.json (caption parts, split per item).
+"""
+import glob
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NM = os.path.join(HERE, "node_modules")
+OUT = os.path.join(HERE, "..", "out", "data")
+NOTO = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
+SIZE = 64
+TONES = {"light": 1, "medium-light": 2, "medium": 3, "medium-dark": 4, "dark": 5}
+TONE_WORDS = {1: "light skin tone", 2: "medium-light skin tone", 3: "medium skin tone", 4: "medium-dark skin tone", 5: "dark skin tone"}
+
+
+def norm_hex(h):
+    # Twemoji and Noto drop the FE0F variation selector in file/glyph names; compare without it.
+    return "-".join(p for p in h.upper().split("-") if p != "FE0F")
+
+
+def slug(label):
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
+def split_of(concept):
+    # Split by concept (base emoji), so skin tones and other styles of a test emoji never appear in train.
+    b = int(hashlib.sha1(concept.encode()).hexdigest(), 16) % 100
+    return "train" if b < 90 else "val" if b < 95 else "test"
+
+
+def load_emojibase():
+    """hexcode (normalised) -> dict(label, tags, concept, group)."""
+    table = {}
+    for e in json.load(open(os.path.join(NM, "emojibase-data/en/data.json"))):
+        if "group" not in e or e["group"] == 2:  # skip ungrouped (regional letters) and skin-tone swatches
+            continue
+        base = dict(label=e["label"], tags=e.get("tags", []), concept=norm_hex(e["hexcode"]), group=e["group"])
+        table[norm_hex(e["hexcode"])] = base
+        for s in e.get("skins", []):
+            table[norm_hex(s["hexcode"])] = dict(base, label=s["label"])
+    return table
+
+
+def fluent_items(eb):
+    by_slug = {slug(v["label"]): v for k, v in eb.items() if v["concept"] == k}
+    items = []
+    for p in sorted(glob.glob(os.path.join(NM, "fluentui-emoji/icons/flat/*.svg"))):
+        name = os.path.basename(p)[:-4]
+        tone = None
+        for suffix in sorted(list(TONES) + ["default"], key=len, reverse=True):
+            if name.endswith("-" + suffix) and name[: -len(suffix) - 1] in by_slug:
+                name, tone = name[: -len(suffix) - 1], TONES.get(suffix)
+                break
+        e = by_slug.get(name)
+        if e is None:
+            continue
+        label = e["label"] + (": " + TONE_WORDS[tone] if tone else "")
+        items.append(dict(e, label=label, style="fluent", src=p))
+    return items
+
+
+def twemoji_items(eb):
+    items = []
+    for p in sorted(glob.glob(os.path.join(NM, "@twemoji/svg/*.svg"))):
+        e = eb.get(norm_hex(os.path.basename(p)[:-4]))
+        if e is not None:
+            items.append(dict(e, style="twemoji", src=p))
+    return items
+
+
+def rasterize_svgs(paths):
+    with tempfile.TemporaryDirectory() as d:
+        json.dump(paths, open(os.path.join(d, "l.json"), "w"))
+        subprocess.run(["node", os.path.join(HERE, "rasterize.mjs"), os.path.join(d, "l.json"), os.path.join(d, "o.bin"), str(SIZE)],
+                       check=True, cwd=HERE)
+        return np.fromfile(os.path.join(d, "o.bin"), np.uint8).reshape(len(paths), SIZE, SIZE, 3)
+
+
+def noto_items(eb):
+    """Noto CBDT strike: one PNG per glyph. Single emoji come from cmap, sequences (ZWJ, flags, tones) from
+    the GSUB ligature lookups that turn a glyph run into one emoji glyph."""
+    if not os.path.exists(NOTO):
+        print("no", NOTO, "- skipping noto (apt-get install fonts-noto-color-emoji)")
+        return [], np.zeros((0, SIZE, SIZE, 3), np.uint8)
+    from fontTools.ttLib import TTFont
+    font = TTFont(NOTO)
+    codes = {g: [c] for c, g in font.getBestCmap().items()}
+    for lookup in font["GSUB"].table.LookupList.Lookup:
+        for st in lookup.SubTable:
+            st = st.ExtSubTable if lookup.LookupType == 7 else st
+            for first, ligs in getattr(st, "ligatures", {}).items():
+                for lig in ligs:
+                    codes.setdefault(lig.LigGlyph, sum((codes.get(g, [0]) for g in [first, *lig.Component]), []))
+    strike = font["CBDT"].strikeData[0]
+    items, imgs = [], []
+    for name in sorted(strike):
+        e = eb.get(norm_hex("-".join(f"{c:X}" for c in codes.get(name, []))))
+        if e is None:
+            continue
+        g = strike[name]
+        g.ensureDecompiled()
+        im = Image.open(io.BytesIO(g.imageData)).convert("RGBA")
+        sq = Image.new("RGBA", (max(im.size),) * 2, (255, 255, 255, 255))  # 136x128 -> square, centred
+        sq.alpha_composite(im, ((sq.width - im.width) // 2, (sq.height - im.height) // 2))
+        imgs.append(np.asarray(sq.convert("RGB").resize((SIZE, SIZE), Image.LANCZOS)))
+        items.append(dict(e, style="noto", src=name))
+    return items, np.stack(imgs)
+
+
+def main():
+    eb = load_emojibase()
+    svg_items = fluent_items(eb) + twemoji_items(eb)
+    svg_imgs = rasterize_svgs([it["src"] for it in svg_items])
+    n_items, n_imgs = noto_items(eb)
+    items, imgs = svg_items + n_items, np.concatenate([svg_imgs, n_imgs])
+    for it in items:
+        it["split"] = split_of(it["concept"])
+        it["src"] = os.path.relpath(it["src"], NM) if it["style"] != "noto" else "NotoColorEmoji.ttf:" + it["src"]
+    os.makedirs(OUT, exist_ok=True)
+    np.save(os.path.join(OUT, "images.npy"), imgs)
+    json.dump(items, open(os.path.join(OUT, "meta.json"), "w"))
+    for s in ("fluent", "twemoji", "noto"):
+        print(s, sum(it["style"] == s for it in items))
+    for s in ("train", "val", "test"):
+        print(s, sum(it["split"] == s for it in items), "images,", len({it["concept"] for it in items if it["split"] == s}), "concepts")
+
+
+if __name__ == "__main__":
+    main()

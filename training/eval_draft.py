@@ -1,0 +1,196 @@
+"""Hawk draft vs 1D ablation, side by side: python -m training.eval_draft [--n-val 128] [--n-greedy 32] [--cfg 3]
+
+1. Teacher-forced on validation images (canonical captions): per-head top-1 agreement, draft argmax vs target argmax of the
+   cond distribution and of the guided one (guided = uncond + cfg * (cond - uncond), for target and draft alike), and the
+   mean accepted length for greedy chain drafting with horizontal heads 1..n: at each position t, how many of heads 1..n
+   match the target's argmax at t+1..t+n consecutively (past the grid end counts as a miss).
+2. Exact greedy chain decoding, simulated: the target decodes val captions greedily with CFG (KV cache); on those sequences
+   the target's guided argmax IS the next token, so "heads 1..m match" is exactly what verification would accept. Walking
+   the sequence (draft at T, accept m, take the target's bonus token, go to T+m+1) gives target forwards per image and
+   tokens per forward.
+Writes training/out/draft_metrics.json and prints the tables. Computed in fp32 from the exported f16 weights when present
+(what the browser runs), else from the checkpoints.
+"""
+import argparse
+import json
+import os
+import random
+
+import torch
+
+from training.draft import Draft, DraftArgs, target_features
+from training.train_draft import OUT, PUBLIC, ckpt_path, load_data, load_draft_f16, load_target, tiny_setup
+from training.text import caption
+
+
+@torch.no_grad()
+def draft_argmax(draft, target, pc, pu, hc, hu, toks, cfg):
+    """Draft argmax per head: cond and guided, (B, N, K) each; -1 where t + k is past the grid end."""
+    gc, gu = draft.features(target, pc, hc, toks), draft.features(target, pu, hu, toks)
+    N = toks.shape[1]
+    cond = torch.full((*toks.shape, len(draft.args.offsets)), -1, dtype=torch.long)
+    guided = cond.clone()
+    for i, k in enumerate(draft.args.offsets):
+        lc, lu = draft.head_logits(target, gc[:, :N - k], k), draft.head_logits(target, gu[:, :N - k], k)
+        cond[:, :N - k, i], guided[:, :N - k, i] = lc.argmax(-1), (lu + cfg * (lc - lu)).argmax(-1)
+    return cond, guided
+
+
+def shifted(ref, offsets):
+    """ref (B, N) target argmax per row -> (B, N, K): the token each head at position t should hit (t + k), -2 past the end."""
+    B, N = ref.shape
+    out = torch.full((B, N, len(offsets)), -2, dtype=torch.long)
+    for i, k in enumerate(offsets):
+        out[:, :N - k, i] = ref[:, k:]
+    return out
+
+
+def accepted_lengths(match, offsets, n_max=8):
+    """match (B, N, K) bool -> mean consecutive matches of horizontal heads 1..n over positions 0..N-2, for n = 1..n_max."""
+    horiz = [offsets.index(k) for k in range(1, n_max + 1) if k in offsets]
+    run = torch.cumprod(match[:, :-1, horiz].long(), dim=-1)  # run[..., j] = 1 iff heads 1..j+1 all match
+    return [round(run[..., :n].sum(-1).float().mean().item(), 4) for n in range(1, len(horiz) + 1)]
+
+
+def chain_steps(match_row, n):
+    """Greedy chain decoding on one sequence: match_row (N, K_h) bool for horizontal heads -> target forwards after prefill."""
+    N = match_row.shape[0]
+    pos, steps = 0, 0
+    while pos < N - 1:
+        m = 0
+        while m < n and pos + m + 1 <= N - 1 and match_row[pos, m]:
+            m += 1
+        pos, steps = pos + m + 1, steps + 1
+    return steps
+
+
+@torch.no_grad()
+def greedy_decode(text, target, tok, items, cfg):
+    """Plain AR greedy decoding with CFG and the target's KV cache -> tokens (n, 256)."""
+    n, P = len(items), target.args.prefix_len
+    prefix = torch.cat([text(tok.batch([caption(m) for m in items])), text.null_prefix.expand(n, -1, -1)])
+    target.setup_caches(2 * n)
+    logits = target(prefix, torch.zeros(2 * n, 0, dtype=torch.long))[:, -1]
+    out = []
+    for t in range(target.args.grid ** 2):
+        x = (logits[n:] + cfg * (logits[:n] - logits[n:])).argmax(-1)
+        out.append(x)
+        if t + 1 < target.args.grid ** 2:
+            logits = target(None, x.repeat(2)[:, None], start=P + t)[:, -1]
+    for layer in target.layers:
+        layer.attn.kv_cache = None
+    return torch.stack(out, 1)
+
+
+@torch.no_grad()
+def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, bs=16):
+    res = {v: dict(agree_cond=0, agree_guided=0, acc_cond=0, acc_guided=0) for v in drafts}
+    null = text.null_prefix
+    for i in range(0, len(val_idx), bs):
+        b = val_idx[i:i + bs]
+        toks = ids[b]
+        pc, pu = text(tok.batch([caption(meta[j]) for j in b])), null.expand(len(b), -1, -1)
+        (hc, lc), (hu, lu) = target_features(target, pc, toks), target_features(target, pu, toks)
+        for v, d in drafts.items():
+            offs = list(d.args.offsets)
+            dc, dg = draft_argmax(d, target, pc, pu, hc, hu, toks, cfg)
+            mc, mg = dc == shifted(lc.argmax(-1), offs), dg == shifted((lu + cfg * (lc - lu)).argmax(-1), offs)
+            valid = dc >= 0
+            w = len(b) / len(val_idx)
+            r = res[v]
+            r["agree_cond"] = r["agree_cond"] + (mc & valid).sum((0, 1)) / valid.sum((0, 1)) * w
+            r["agree_guided"] = r["agree_guided"] + (mg & valid).sum((0, 1)) / valid.sum((0, 1)) * w
+            r["acc_cond"] = r["acc_cond"] + torch.tensor(accepted_lengths(mc, offs)) * w
+            r["acc_guided"] = r["acc_guided"] + torch.tensor(accepted_lengths(mg, offs)) * w
+    out = {}
+    for v, d in drafts.items():
+        offs = list(d.args.offsets)
+        r = {k: [round(x, 4) for x in t.tolist()] for k, t in res[v].items()}
+        out[v] = dict(offsets=offs, spatial=d.args.spatial, n_layers=d.args.n_layers,
+                      agree_cond={k: a for k, a in zip(offs, r["agree_cond"])},
+                      agree_guided={k: a for k, a in zip(offs, r["agree_guided"])},
+                      accepted_len_teacher_forced_cond={n + 1: a for n, a in enumerate(r["acc_cond"])},
+                      accepted_len_teacher_forced_guided={n + 1: a for n, a in enumerate(r["acc_guided"])})
+    if n_greedy:
+        items = [meta[j] for j in val_idx[:n_greedy]]
+        seqs = greedy_decode(text, target, tok, items, cfg)
+        pc, pu = text(tok.batch([caption(m) for m in items])), null.expand(len(items), -1, -1)
+        (hc, lc), (hu, lu) = target_features(target, pc, seqs), target_features(target, pu, seqs)
+        self_check = ((lu + cfg * (lc - lu)).argmax(-1) == seqs).float().mean().item()  # KV-cached vs full pass, ~1.0
+        N = seqs.shape[1]
+        for v, d in drafts.items():
+            offs = list(d.args.offsets)
+            _, dg = draft_argmax(d, target, pc, pu, hc, hu, seqs, cfg)
+            match = dg == shifted(seqs, offs)
+            horiz = [offs.index(k) for k in range(1, 9) if k in offs]
+            steps = {n: sum(chain_steps(match[i][:, horiz], n) for i in range(len(items))) / len(items)
+                     for n in range(1, len(horiz) + 1)}
+            out[v]["greedy"] = dict(
+                images=len(items), plain_ar_forwards=N - 1, teacher_forced_self_check=round(self_check, 4),
+                agree_guided={k: round(a, 4) for k, a in zip(offs, (match.sum((0, 1)) / (dg >= 0).sum((0, 1))).tolist())},
+                forwards_per_image={n: round(s, 2) for n, s in steps.items()},
+                tokens_per_forward={n: round((N - 1) / s, 3) for n, s in steps.items()},
+                mean_accepted_per_step={n: round((N - 1) / s - 1, 3) for n, s in steps.items()})
+    return out
+
+
+def table(m):
+    vs = list(m)
+    offs = m[vs[0]]["offsets"]
+    lines = ["per-head top-1 agreement with the target (teacher-forced val; cond / guided" +
+             (", greedy-guided" if "greedy" in m[vs[0]] else "") + ")",
+             "offset  " + "  ".join(f"{v + ' cond':>14} {v + ' guided':>14}" + (f" {v + ' greedy':>14}" if "greedy" in m[v] else "")
+                                    for v in vs)]
+    for k in offs:
+        lines.append(f"{('+' + str(k)):>6}  " + "  ".join(
+            f"{m[v]['agree_cond'][k]:14.3f} {m[v]['agree_guided'][k]:14.3f}" +
+            (f" {m[v]['greedy']['agree_guided'][k]:14.3f}" if "greedy" in m[v] else "") for v in vs))
+    lines += ["", "greedy chain drafting with horizontal heads 1..n: mean accepted (teacher-forced guided)" +
+              ("; tokens per target forward (exact greedy simulation)" if "greedy" in m[vs[0]] else ""),
+              "n  " + "  ".join(f"{v + ' acc':>14}" + (f" {v + ' tok/fwd':>14}" if "greedy" in m[v] else "") for v in vs)]
+    for n in m[vs[0]]["accepted_len_teacher_forced_guided"]:
+        lines.append(f"{n:<2} " + "  ".join(
+            f"{m[v]['accepted_len_teacher_forced_guided'][n]:14.3f}" +
+            (f" {m[v]['greedy']['tokens_per_forward'][n]:14.3f}" if "greedy" in m[v] else "") for v in vs))
+    return "\n".join(lines)
+
+
+def load_drafts(variants, tiny=False):
+    drafts = {}
+    for v in variants:
+        f16 = os.path.join(PUBLIC, f"draft_{v}.safetensors")
+        if not tiny and os.path.exists(f16) and os.path.getmtime(f16) >= os.path.getmtime(ckpt_path(v)):
+            drafts[v] = load_draft_f16(f16)[0].eval()
+            print(f"{v}: exported f16 weights {f16}")
+        elif os.path.exists(ckpt_path(v, tiny)):
+            ck = torch.load(ckpt_path(v, tiny))
+            d = Draft(DraftArgs(**{**ck["args"], "offsets": tuple(ck["args"]["offsets"])}))
+            d.load_state_dict(ck["draft"])
+            drafts[v] = d.eval()
+            print(f"{v}: checkpoint {ckpt_path(v, tiny)} step {ck['step']} (target step {ck.get('target_step')})")
+    return drafts
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n-val", type=int, default=128)
+    ap.add_argument("--n-greedy", type=int, default=32)
+    ap.add_argument("--cfg", type=float, default=3.0)  # = export.CFG_SCALE
+    ap.add_argument("--tiny", action="store_true")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    if a.tiny:
+        text, target, tok, meta, ids = tiny_setup()
+        target_step = None
+    else:
+        text, target, tok, target_step = load_target()
+        meta, ids = load_data()
+    drafts = load_drafts(["hawk", "ablation"], a.tiny)
+    val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
+    val_idx = random.Random(2).sample(val_idx, min(a.n_val, len(val_idx)))
+    metrics = evaluate(drafts, text, target, tok, meta, ids, val_idx, a.n_greedy, a.cfg)
+    metrics = dict(cfg=a.cfg, n_val=len(val_idx), target_step=target_step, variants=metrics)
+    print(table(metrics["variants"]))
+    path = os.path.join(OUT, f"draft_metrics{'_tiny' if a.tiny else ''}.json")
+    json.dump(metrics, open(path, "w"), indent=1)
+    print("wrote", path)

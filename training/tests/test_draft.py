@@ -1,0 +1,127 @@
+"""Draft model: shapes, the window rule, causality, a few distillation steps, f16 export round trip (tiny config, fast)."""
+from dataclasses import asdict
+
+import pytest
+import torch
+
+from training.draft import Draft, DraftArgs, distill_loss, target_features, window_mask
+from training.target import Transformer, configs
+from training.train_draft import export_draft, load_draft_f16
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny ops: extra threads only cost (seconds per step on a loaded 2-core machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def tiny(spatial=True, n_layers=1):
+    torch.manual_seed(0)
+    target = Transformer(configs["tiny"]).eval()
+    with torch.no_grad():
+        target.output.weight.mul_(30)  # peaked target distributions, so distillation has something to learn
+    for p in target.parameters():
+        p.requires_grad_(False)
+    return target, Draft(DraftArgs.from_target(target.args, spatial=spatial, n_layers=n_layers))
+
+
+def inputs(target, B=3):
+    g = torch.Generator().manual_seed(1)
+    a = target.args
+    prefix = torch.randn(B, a.prefix_len, a.dim, generator=g) * 0.1
+    toks = torch.randint(0, a.vocab, (B, a.grid ** 2), generator=g)
+    h, logits = target_features(target, prefix, toks)
+    return prefix, toks, h, logits
+
+
+def test_offsets_and_head_shapes():
+    target, draft = tiny()
+    assert draft.args.offsets == (1, 2, 3, 4, 8)  # grid 4: row-wise 1..3, then one and two rows below
+    assert DraftArgs.from_target(configs["hawk-emoji"]).offsets == (1, 2, 3, 4, 5, 6, 7, 8, 16, 32)
+    prefix, toks, h, logits = inputs(target)
+    assert torch.allclose(logits, target(prefix, toks[:, :-1]), atol=1e-5)  # same pass as Transformer.forward
+    out = draft(target, prefix, h, toks)
+    assert out.shape == (3, 16, 5, 32)
+    last = draft(target, prefix, h[:, :7], toks[:, :7], last_only=True)  # decode: heads at the last position only
+    assert last.shape == (3, 5, 32)
+    assert torch.allclose(last, out[:, 6], atol=1e-5)
+
+
+def test_window_mask_small_example():
+    m = window_mask(1, 16, 4, rows_above=1, cols=1)  # P = 1, grid 4, R = 1, Cw = 1
+    assert m[:, 0].all()  # prefix always visible
+    seen = lambda t: {k - 1 for k in range(1, 17) if m[1 + t, k]}
+    assert seen(0) == {0}
+    assert seen(3) == {2, 3}  # row 0, col 3: left neighbour only
+    assert seen(5) == {0, 1, 2, 4, 5}  # row 1, col 1: row above cols 0..2, own row left part
+    assert seen(10) == {5, 6, 7, 9, 10}  # row 2, col 2: row 0 too far up, col 0 too far left
+    assert seen(12) == {8, 9, 12}  # row 3, col 0
+    m = window_mask(2, 64, 8, rows_above=2, cols=3)  # brute force the rule at hawk-like numbers
+    for t in range(64):
+        for s in range(64):
+            rule = s <= t and t // 8 - s // 8 <= 2 and abs(t % 8 - s % 8) <= 3
+            assert bool(m[2 + t, 2 + s]) == rule
+    assert torch.equal(m[:2, :2], torch.ones(2, 2, dtype=torch.bool).tril())
+
+
+def test_ablation_mask_is_causal_and_positions():
+    L = 2 + 16
+    assert torch.equal(window_mask(2, 16, 4), torch.ones(L, L, dtype=torch.bool).tril())
+    _, hawk = tiny(spatial=True)
+    _, abl = tiny(spatial=False)
+    assert torch.equal(abl.mask(16), torch.ones(L, L, dtype=torch.bool).tril())
+    r, c = hawk.positions(16)
+    assert r[2:].tolist() == [t // 4 for t in range(16)] and c[2:].tolist() == [t % 4 for t in range(16)]
+    r, c = abl.positions(16)
+    assert r[2:].tolist() == list(range(16)) and torch.equal(r, c) and r[:2].tolist() == [0, 0]
+
+
+def test_outputs_respect_window_and_causality():
+    for spatial in (True, False):
+        target, draft = tiny(spatial)
+        prefix, toks, h, _ = inputs(target)
+        g = draft.features(target, prefix, h, toks)
+        changed, h2 = toks.clone(), h.clone()
+        changed[:, 5] = (changed[:, 5] + 1) % 32
+        h2[:, 5] += 1.0
+        g2 = draft.features(target, prefix, h2, changed)
+        assert torch.allclose(g[:, :5], g2[:, :5], atol=1e-6)  # causal
+        assert not torch.allclose(g[:, 6], g2[:, 6], atol=1e-4)
+        h2 = h.clone()
+        h2[:, 0] += 1.0  # t = 0 is 3 rows above t = 12..15 (> R = 2): invisible to the hawk draft, visible to the ablation
+        g2 = draft.features(target, prefix, h2, toks)
+        assert torch.allclose(g[:, 12:], g2[:, 12:], atol=1e-6) == spatial
+
+
+def test_distillation_lowers_loss():
+    target, draft = tiny()
+    prefix, toks, h, logits = inputs(target, B=4)
+    opt = torch.optim.AdamW(draft.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(25):
+        loss, kls, agree = distill_loss(draft, target, prefix, h, logits, toks)
+        opt.zero_grad(), loss.backward(), opt.step()
+        losses.append(loss.item())
+    assert len(kls) == len(agree) == 5
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_export_round_trip(tmp_path):
+    for spatial in (True, False):
+        target, draft = tiny(spatial, n_layers=2)
+        for p in draft.parameters():
+            torch.nn.init.normal_(p, std=0.05)
+        path = str(tmp_path / f"d{spatial}.safetensors")
+        arch = export_draft(dict(args=asdict(draft.args), draft=draft.state_dict(), step=3, elapsed=60.0), path)
+        assert arch["offsets"] == [1, 2, 3, 4, 8] and arch["spatial"] == spatial and arch["n_layers"] == 2
+        assert arch["horizontal_offsets"] == [1, 2, 3] and arch["vertical_offsets"] == [4, 8]
+        assert (arch["window"] == dict(rows_above=2, cols=3)) == spatial
+        draft2, arch2 = load_draft_f16(path)
+        assert draft2.args == draft.args
+        for (n, a), (_, b) in zip(draft.state_dict().items(), draft2.state_dict().items()):
+            assert torch.equal(a.half().float(), b), n
+        prefix, toks, h, _ = inputs(target)
+        assert torch.allclose(draft(target, prefix, h, toks), draft2(target, prefix, h, toks), atol=5e-2)

@@ -1,0 +1,30 @@
+"""Tokenize every image of the dataset with the trained VQ: python -m training.tokenize -> training/out/tokens.npz
+(ids (N, 256) int16 in raster order, aligned with training/out/data/meta.json)."""
+import os
+
+import numpy as np
+import torch
+
+from training.train_vq import OUT, to_float
+from training.vq import VQConfig, VQModel
+
+
+def load_vq():
+    ck = torch.load(os.path.join(OUT, "vq.pt"))
+    vq = VQModel(VQConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ck["cfg"].items()}))
+    vq.load_state_dict(ck["model"])
+    return vq.eval()
+
+
+@torch.no_grad()
+def main():
+    torch.set_num_threads(2)
+    vq = load_vq()
+    imgs = torch.from_numpy(np.load(os.path.join(OUT, "data", "images.npy"))).permute(0, 3, 1, 2)
+    ids = torch.cat([vq.encode(to_float(imgs[i:i + 256])) for i in range(0, len(imgs), 256)])
+    np.savez(os.path.join(OUT, "tokens.npz"), ids=ids.flatten(1).numpy().astype(np.int16))
+    print(f"{len(ids)} images -> {tuple(ids.shape[1:])} tokens, {len(ids.unique())} distinct codes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Train the text encoder + target transformer on (caption, 16x16 token grid) pairs.
+
+python -m training.train_target [--minutes 80] [--resume] [--device cpu|cuda]
+--minutes is the total budget including the time a resumed checkpoint already ran.
+Checkpoints to training/out/target.pt; validation loss is reported in bits per image token.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from training.target import Transformer, configs
+from training.text import TextArgs, TextEncoder, Tokenizer, build_vocab, caption
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+
+
+@dataclass
+class TrainConfig:
+    minutes: float = 80.0      # wall-clock budget: the cosine schedule runs on elapsed time, not steps, because
+                               # the shared CPUs deliver anywhere from 2 to 10 s per step
+    batch_size: int = 16
+    lr: float = 6e-4           # small model: a high peak LR is fine with warmup and clipping
+    min_lr_frac: float = 0.1
+    warmup: int = 100
+    weight_decay: float = 0.05  # on matrices only
+    betas: tuple = (0.9, 0.95)
+    grad_clip: float = 1.0
+    cond_drop: float = 0.1     # share of samples trained with the null prefix, for classifier-free guidance
+    eval_every: int = 300
+    eval_images: int = 256     # val subset during training; the full val split at the end
+    ckpt_seconds: float = 180.0
+    seed: int = 0
+
+
+def load_data():
+    meta = json.load(open(os.path.join(OUT, "data", "meta.json")))
+    ids = torch.from_numpy(np.load(os.path.join(OUT, "tokens.npz"))["ids"].astype(np.int64))
+    vocab, vectors = build_vocab(meta)
+    return meta, ids, vocab, vectors
+
+
+def build_models(vectors, config="hawk-emoji"):
+    args = configs[config]
+    text = TextEncoder(TextArgs(dim=args.dim, n_heads=args.n_heads, hidden=args.hidden, prefix_len=args.prefix_len), vectors)
+    return text, Transformer(args)
+
+
+def loss_on(text, target, tok_ids, words, drop):
+    """Mean cross-entropy (nats) of all image tokens; `drop` (B,) bool selects the null prefix."""
+    prefix = torch.where(drop[:, None, None], text.null_prefix.expand(len(drop), -1, -1), text(words))
+    logits = target(prefix, tok_ids[:, :-1])
+    return F.cross_entropy(logits.flatten(0, 1), tok_ids.flatten())
+
+
+@torch.no_grad()
+def evaluate(text, target, tok, meta, ids, idx, device, bs=32):
+    """Conditional val loss in bits/token, canonical captions (label, style, first 3 tags)."""
+    text.eval(), target.eval()
+    total = 0.0
+    for i in range(0, len(idx), bs):
+        b = idx[i:i + bs]
+        w = tok.batch([caption(meta[j]) for j in b]).to(device)
+        total += loss_on(text, target, ids[b].to(device), w, torch.zeros(len(b), dtype=torch.bool, device=device)).item() * len(b)
+    text.train(), target.train()
+    return total / len(idx) / math.log(2)
+
+
+def train(cfg: TrainConfig, resume: bool, device: str):
+    random.seed(cfg.seed), torch.manual_seed(cfg.seed)
+    meta, ids, vocab, vectors = load_data()
+    tok = Tokenizer(vocab)
+    train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
+    val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
+    val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
+    text, target = build_models(vectors)
+    text.to(device), target.to(device)
+    params = [p for p in list(text.parameters()) + list(target.parameters()) if p.requires_grad]
+    opt = torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+                             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
+                            lr=cfg.lr, betas=cfg.betas)
+    print(f"target {sum(p.numel() for p in target.parameters()) / 1e6:.2f}M params, "
+          f"text {sum(p.numel() for p in text.parameters() if p.requires_grad) / 1e6:.2f}M trainable, "
+          f"vocab {len(vocab)}, train {len(train_idx)} images", flush=True)
+    step, elapsed, history = 0, 0.0, []
+    ckpt_path = os.path.join(OUT, "target.pt")
+    if resume and os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location=device)
+        text.load_state_dict(ck["text"]), target.load_state_dict(ck["target"]), opt.load_state_dict(ck["opt"])
+        step, elapsed, history = ck["step"], ck["elapsed"], ck["history"]
+        print(f"resumed at step {step}, {elapsed / 60:.1f} of {cfg.minutes} min", flush=True)
+    rng = random.Random(cfg.seed + step)  # new caption draws after a resume, still reproducible
+    t0, last_ckpt = time.time() - elapsed, time.time()
+
+    def save():
+        torch.save(dict(text=text.state_dict(), target=target.state_dict(), opt=opt.state_dict(), step=step,
+                        elapsed=time.time() - t0, history=history,
+                        args=asdict(target.args), text_args=asdict(text.args), train=asdict(cfg)), ckpt_path)
+
+    while (progress := (time.time() - t0) / (cfg.minutes * 60)) < 1:
+        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
+            cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        b = rng.sample(train_idx, cfg.batch_size)
+        words = tok.batch([caption(meta[j], rng) for j in b]).to(device)
+        drop = torch.tensor([rng.random() < cfg.cond_drop for _ in b], device=device)
+        loss = loss_on(text, target, ids[b].to(device), words, drop)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        opt.step()
+        step += 1
+        if step % 20 == 0:
+            print(f"step {step} loss {loss.item() / math.log(2):.3f} bits lr {lr:.2e} "
+                  f"{(time.time() - t0) / 60:.1f}min", flush=True)
+        if step % cfg.eval_every == 0:
+            history.append(dict(step=step, minutes=round((time.time() - t0) / 60, 1),
+                                val_bits=round(evaluate(text, target, tok, meta, ids, val_sub, device), 4)))
+            print("eval", history[-1], flush=True)
+        if time.time() - last_ckpt > cfg.ckpt_seconds:
+            save()
+            last_ckpt = time.time()
+    history.append(dict(step=step, minutes=round((time.time() - t0) / 60, 1), full_val=True,
+                        val_bits=round(evaluate(text, target, tok, meta, ids, val_idx, device), 4)))
+    print("final", history[-1], flush=True)
+    save()
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=TrainConfig.minutes)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    train(TrainConfig(minutes=a.minutes), a.resume, a.device)
