@@ -25,6 +25,7 @@ CFG_SCALE = 3.0
 def save_f16(module, path, skip=()):
     sd = {k: v.detach().to(torch.float16).contiguous() for k, v in module.state_dict().items() if k not in skip}
     save_file(sd, path)
+    os.chmod(path, 0o644)  # safetensors writes 0600; the dev server may not run as us
 
 
 def load_f16(module, path):

@@ -6,8 +6,8 @@ python -m training.train_draft --tiny --minutes 1  # smoke run: random tiny targ
 
 Per batch the target runs once on full sequences (prefix + 256 tokens, ~10% null prefix as in CFG training); every variant in
 the run learns from that same pass (so `both` costs one target pass for two drafts, on identical batches). Loss = sum over
-heads of KL(target || draft). Checkpoints: training/out/draft_<variant>.pt (args, draft, opt, step, elapsed, total_steps,
-history, target_step).
+heads of KL(target || draft); AdamW, cosine LR over the wall-clock budget. Checkpoints every 3 minutes:
+training/out/draft_<variant>.pt (args, draft, opt, step, elapsed, total_steps, history, target_step).
 """
 import argparse
 import json
@@ -31,7 +31,7 @@ PUBLIC = os.path.normpath(os.path.join(OUT, "..", "..", "public", "models", "haw
 
 @dataclass
 class DraftTrainConfig:
-    minutes: float = 20.0      # wall-clock budget for the whole run (all variants together)
+    minutes: float = 20.0      # wall-clock budget for the whole run (all variants together; on resume: the new total)
     batch_size: int = 16
     lr: float = 1e-3
     min_lr_frac: float = 0.1
@@ -160,13 +160,10 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
             history[v].append(dict(step=step, minutes=round((time.time() - t0) / 60, 1), val_agree_cond=agree, val_kl=kls))
             print(f"eval {v} step {step}: agree {agree} kl {kls}", flush=True)
 
-    while total_steps is None or step < total_steps:
-        if total_steps is None and step == 10:  # measure speed, then fix the schedule length
-            total_steps = max(20, int(10 * cfg.minutes * 60 / (time.time() - t0)))
-            print(f"schedule: {total_steps} steps", flush=True)
-        s = total_steps or 10 ** 9
+    budget = cfg.minutes * 60  # the cosine follows the wall clock: on a shared CPU the step rate changes during the run
+    while time.time() - t0 < budget:
         lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
-            cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(step / s, 1.0))))
+            cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min((time.time() - t0) / budget, 1.0))))
         b = rng.sample(train_idx, cfg.batch_size)
         drop = torch.tensor([rng.random() < cfg.cond_drop for _ in b])
         toks = ids[b]
@@ -191,6 +188,7 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
         if time.time() - last_ckpt > cfg.ckpt_seconds:
             save()
             last_ckpt = time.time()
+    total_steps = step
     evaluate()
     save()
     return drafts
