@@ -1,9 +1,6 @@
 /**
  * End-to-end generation through the UI. These need engine.load/generate/cancel in the worker and the
  * shipped target and draft models; on SwiftShader a 256-token image takes about a minute.
- *
- * Every test is test.fixme: enabled by the lead once engine.generate lands (with the draft model,
- * which the n > 0 tests need).
  */
 import { type Locator, type Page, expect, test } from '@playwright/test';
 
@@ -47,7 +44,7 @@ function paintedRows(rgba: number[]): number {
 
 test.describe.configure({ timeout: 2 * RUN_TIMEOUT });
 
-test.fixme('the canvas is painted row by row during the run and fully at the end, with statistics', async ({ page }) => {
+test('the canvas is painted row by row during the run and fully at the end, with statistics', async ({ page }) => {
   await open(page);
   await start(page, 'red apple, fluent');
   const run = page.getByTestId('run-main');
@@ -73,7 +70,7 @@ test.fixme('the canvas is painted row by row during the run and fully at the end
   await expect(run.getByTestId('source-overlay').locator('rect')).toHaveCount(256);
 });
 
-test.fixme('plain AR (n = 0) takes exactly one target forward per token', async ({ page }) => {
+test('plain AR (n = 0) takes exactly one target forward per token', async ({ page }) => {
   await open(page);
   await start(page, 'grinning face, twemoji', { 'Speculation length': 0 });
   const run = page.getByTestId('run-main');
@@ -83,7 +80,7 @@ test.fixme('plain AR (n = 0) takes exactly one target forward per token', async 
   await expect(run.getByTestId('stat-tpf')).toHaveText('1.00');
 });
 
-test.fixme('greedy decoding gives the same image with n = 0 and n = 6', async ({ page }) => {
+test('greedy decoding gives the same image with n = 0 and n = 6', async ({ page }) => {
   await open(page);
   const run = page.getByTestId('run-main');
   await start(page, 'blue heart, noto', { 'Speculation length': 0, Temperature: 0, Seed: 7 });
@@ -99,7 +96,7 @@ test.fixme('greedy decoding gives the same image with n = 0 and n = 6', async ({
   await expect(run.getByTestId('stat-speedup')).toHaveText(/\d+\.\d\d×/);
 });
 
-test.fixme('compare mode streams plain AR and Hawk side by side and shows the ratio', async ({ page }) => {
+test('compare mode streams plain AR and Hawk side by side and shows the ratio', async ({ page }) => {
   await open(page);
   await page.getByLabel(/Compare with plain AR/).check();
   await start(page, 'cat face, fluent');
@@ -115,7 +112,7 @@ test.fixme('compare mode streams plain AR and Hawk side by side and shows the ra
   await expect(page.getByTestId('history-item')).toHaveCount(2);
 });
 
-test.fixme('Cancel stops within a step, Escape cancels too, and Generate works again', async ({ page }) => {
+test('Cancel stops within a step, Escape cancels too, and Generate works again', async ({ page }) => {
   await open(page);
   const run = page.getByTestId('run-main');
   const committed = async () => Number(await run.getAttribute('data-committed'));
