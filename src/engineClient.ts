@@ -1,23 +1,8 @@
 /** The page's handle on the generation worker: one typed comlink proxy. */
 import * as Comlink from 'comlink';
 import type { EngineApi } from '../workers/engine.worker';
-import type { GenerateEvent, GenerateSettings, GenerationSummary, LoadEvent } from './types';
 
-/**
- * The generation half of the worker API. It is declared here as well as in the worker so the page
- * type-checks while the worker side is still landing; once it has, the worker's own signatures win
- * wherever the two agree, and a mismatch shows up as a type error here, which is what we want.
- */
-export interface GenerationApi {
-  /** Downloads and verifies the models (progress per file); resolves once they are ready. */
-  load(onEvent: (e: LoadEvent) => void): Promise<{ model: string; totalBytes: number }>;
-  /** One generation; a new call cancels the running one (its promise rejects with "cancelled"). */
-  generate(prompt: string, settings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<GenerationSummary>;
-  cancel(): Promise<void>;
-}
-
-type FullApi = Omit<EngineApi, keyof GenerationApi> & GenerationApi;
-export type Engine = Comlink.Remote<FullApi>;
+export type Engine = Comlink.Remote<EngineApi>;
 
 const workers = new WeakMap<Engine, Worker>();
 
@@ -28,7 +13,7 @@ const workers = new WeakMap<Engine, Worker>();
 export function startEngine(onCrash?: (message: string) => void): Engine {
   const worker = new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'hawk-engine' });
   if (onCrash) worker.addEventListener('error', (e) => onCrash(e.message || 'the worker stopped with an unknown error'));
-  const engine = Comlink.wrap<FullApi>(worker);
+  const engine = Comlink.wrap<EngineApi>(worker);
   workers.set(engine, worker);
   return engine;
 }

@@ -7,7 +7,6 @@ import type { Capabilities, EngineNotice, GenerateEvent, GenerateSettings, Gener
 import { HawkEngine } from './engine/hawkEngine';
 import { type BackendChoice, BackendProvider } from './backendProvider';
 import { KERNEL_CHECKS, checkKernel } from './kernelCheck';
-import { validatePrompt } from '../src/prompt';
 import type { DecodedImage } from './vqDecoder';
 
 type NoticeListener = (notice: EngineNotice) => void;
@@ -35,16 +34,6 @@ const api = {
   /** Registers a listener for device loss and recovery (a comlink proxy from the page). */
   onNotice(listener: NoticeListener): void {
     listeners.add(listener);
-  },
-
-  /**
-   * Accepts a prompt and answers which backend would run it. The text-to-image pipeline arrives with
-   * the shipped models; until then this is the round trip the page exercises.
-   */
-  async submitPrompt(prompt: string): Promise<{ prompt: string; backend: 'webgpu' | 'cpu'; notice: string | null }> {
-    const checked = validatePrompt(prompt);
-    const capabilities = await provider.capabilities();
-    return { prompt: checked.text, backend: capabilities.backend, notice: checked.notice };
   },
 
   kernelChecks(): string[] {
