@@ -5,16 +5,12 @@
 import type { KernelCheck } from '../src/types';
 import type { Backend, Tensor } from './backend/backend';
 import { CpuBackend } from './backend/cpu/cpuBackend';
+import { seededUniform } from './decoding/prng';
 
-/** Deterministic inputs: xorshift32 in [-1, 1). */
+/** Deterministic inputs in [-1, 1), from the engine's seeded PRNG. */
 function random(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return (s / 2 ** 32) * 2 - 1;
-  });
+  const uniform = seededUniform(seed);
+  return Float32Array.from({ length: n }, () => uniform() * 2 - 1);
 }
 
 /** Each check builds its inputs on a backend and returns the one tensor to compare. */
