@@ -1,8 +1,10 @@
 """Train the text encoder + target transformer on (caption, 16x16 token grid) pairs.
 
 python -m training.train_target [--minutes 80] [--resume] [--device cpu|cuda]
+torchrun --nproc_per_node N -m training.train_target ...   # data-parallel (DDP), see training/distributed.py
 --minutes is the total budget including the time a resumed checkpoint already ran.
 Checkpoints to training/out/target.pt; validation loss is reported in bits per image token.
+--tiny [--steps N] [--out DIR]: a tiny model on synthetic data (the DDP test; nothing real is touched).
 """
 import argparse
 import json
@@ -16,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from training.distributed import Dist, unwrap
 from training.target import Transformer, configs
 from training.text import TextArgs, TextEncoder, Tokenizer, build_vocab, caption
 
@@ -47,6 +50,14 @@ def load_data():
     return meta, ids, vocab, vectors
 
 
+def tiny_data(n=24):
+    """Synthetic stand-in for load_data(): one token pattern per label, 4x4 grids of 32 codes, random word vectors."""
+    meta = [dict(label=f"thing{i}", style="flat", tags=[f"tag{i % 3}"], split="val" if i % 8 == 0 else "train") for i in range(n)]
+    ids = torch.stack([torch.arange(16) % (3 + i % 5) for i in range(n)])
+    vocab = ["<pad>", "<unk>", "flat", *[f"thing{i}" for i in range(n)], *[f"tag{i}" for i in range(3)]]
+    return meta, ids, vocab, np.random.RandomState(0).randn(len(vocab), 100).astype(np.float16)
+
+
 def build_models(vectors, config="hawk-emoji"):
     args = configs[config]
     text = TextEncoder(TextArgs(dim=args.dim, n_heads=args.n_heads, hidden=args.hidden, prefix_len=args.prefix_len), vectors)
@@ -54,8 +65,10 @@ def build_models(vectors, config="hawk-emoji"):
 
 
 def loss_on(text, target, tok_ids, words, drop):
-    """Mean cross-entropy (nats) of all image tokens; `drop` (B,) bool selects the null prefix."""
-    prefix = torch.where(drop[:, None, None], text.null_prefix.expand(len(drop), -1, -1), text(words))
+    """Mean cross-entropy (nats) of all image tokens; `drop` (B,) bool selects the null prefix.
+    text and target may be DDP-wrapped: their forward calls go through the wrappers."""
+    null = unwrap(text).null_prefix
+    prefix = torch.where(drop[:, None, None], null.expand(len(drop), -1, -1), text(words))
     logits = target(prefix, tok_ids[:, :-1])
     return F.cross_entropy(logits.flatten(0, 1), tok_ids.flatten())
 
@@ -73,38 +86,44 @@ def evaluate(text, target, tok, meta, ids, idx, device, bs=32):
     return total / len(idx) / math.log(2)
 
 
-def train(cfg: TrainConfig, resume: bool, device: str):
-    random.seed(cfg.seed), torch.manual_seed(cfg.seed)
-    meta, ids, vocab, vectors = load_data()
+def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_steps=None):
+    d = Dist.setup(device)
+    device = d.device
+    random.seed(cfg.seed), torch.manual_seed(cfg.seed)  # same initial weights on every rank
+    meta, ids, vocab, vectors = tiny_data() if tiny else load_data()
     tok = Tokenizer(vocab)
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
-    text, target = build_models(vectors)
+    text, target = build_models(vectors, "tiny" if tiny else "hawk-emoji")
     text.to(device), target.to(device)
+    text_p, target_p = d.wrap(text), d.wrap(target)  # the modules that train; text/target for eval and saving
     params = [p for p in list(text.parameters()) + list(target.parameters()) if p.requires_grad]
     opt = torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
                              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
                             lr=cfg.lr, betas=cfg.betas)
-    print(f"target {sum(p.numel() for p in target.parameters()) / 1e6:.2f}M params, "
-          f"text {sum(p.numel() for p in text.parameters() if p.requires_grad) / 1e6:.2f}M trainable, "
-          f"vocab {len(vocab)}, train {len(train_idx)} images", flush=True)
+    log = print if d.main else (lambda *a, **k: None)
+    log(f"target {sum(p.numel() for p in target.parameters()) / 1e6:.2f}M params, "
+        f"text {sum(p.numel() for p in text.parameters() if p.requires_grad) / 1e6:.2f}M trainable, "
+        f"vocab {len(vocab)}, train {len(train_idx)} images, {d.world} process(es) x batch {cfg.batch_size}", flush=True)
     step, elapsed, history = 0, 0.0, []
-    ckpt_path = os.path.join(OUT, "target.pt")
+    ckpt_path = os.path.join(out, "target.pt")
     if resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=device)
         text.load_state_dict(ck["text"]), target.load_state_dict(ck["target"]), opt.load_state_dict(ck["opt"])
         step, elapsed, history = ck["step"], ck["elapsed"], ck["history"]
-        print(f"resumed at step {step}, {elapsed / 60:.1f} of {cfg.minutes} min", flush=True)
-    rng = random.Random(cfg.seed + step)  # new caption draws after a resume, still reproducible
+        log(f"resumed at step {step}, {elapsed / 60:.1f} of {cfg.minutes} min", flush=True)
+    rng = random.Random(cfg.seed + step + 7919 * d.rank)  # new draws after a resume and per rank, still reproducible
     t0, last_ckpt = time.time() - elapsed, time.time()
 
     def save():
+        if not d.main:
+            return
         torch.save(dict(text=text.state_dict(), target=target.state_dict(), opt=opt.state_dict(), step=step,
                         elapsed=time.time() - t0, history=history,
                         args=asdict(target.args), text_args=asdict(text.args), train=asdict(cfg)), ckpt_path)
 
-    while (progress := (time.time() - t0) / (cfg.minutes * 60)) < 1:
+    while (progress := d.from_main((time.time() - t0) / (cfg.minutes * 60))) < 1 and step != max_steps:
         lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
             cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
@@ -112,26 +131,31 @@ def train(cfg: TrainConfig, resume: bool, device: str):
         b = rng.sample(train_idx, cfg.batch_size)
         words = tok.batch([caption(meta[j], rng) for j in b]).to(device)
         drop = torch.tensor([rng.random() < cfg.cond_drop for _ in b], device=device)
-        loss = loss_on(text, target, ids[b].to(device), words, drop)
+        loss = loss_on(text_p, target_p, ids[b].to(device), words, drop)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
         step += 1
-        if step % 20 == 0:
-            print(f"step {step} loss {loss.item() / math.log(2):.3f} bits lr {lr:.2e} "
+        if step % 20 == 0 or step == max_steps:
+            log(f"step {step} loss {loss.item() / math.log(2):.3f} bits lr {lr:.2e} "
                   f"{(time.time() - t0) / 60:.1f}min", flush=True)
-        if step % cfg.eval_every == 0:
+        if step % cfg.eval_every == 0 and d.main:
             history.append(dict(step=step, minutes=round((time.time() - t0) / 60, 1),
                                 val_bits=round(evaluate(text, target, tok, meta, ids, val_sub, device), 4)))
-            print("eval", history[-1], flush=True)
+            log("eval", history[-1], flush=True)
         if time.time() - last_ckpt > cfg.ckpt_seconds:
             save()
             last_ckpt = time.time()
-    history.append(dict(step=step, minutes=round((time.time() - t0) / 60, 1), full_val=True,
-                        val_bits=round(evaluate(text, target, tok, meta, ids, val_idx, device), 4)))
-    print("final", history[-1], flush=True)
-    save()
+    if d.main:
+        history.append(dict(step=step, minutes=round((time.time() - t0) / 60, 1), full_val=True,
+                            val_bits=round(evaluate(text, target, tok, meta, ids, val_idx, device), 4)))
+        log("final", history[-1], flush=True)
+        save()
+    # DDP keeps the replicas identical: the test compares this line across ranks.
+    checksum = sum(p.double().sum().item() for p in list(text.parameters()) + list(target.parameters()))
+    print(f"rank {d.rank}/{d.world} step {step} param checksum {checksum:.10e}", flush=True)
+    d.close()
 
 
 if __name__ == "__main__":
@@ -139,6 +163,12 @@ if __name__ == "__main__":
     ap.add_argument("--minutes", type=float, default=TrainConfig.minutes)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--tiny", action="store_true")
+    ap.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the time budget)")
+    ap.add_argument("--out", default=OUT)
     a = ap.parse_args()
-    torch.set_num_threads(2)
-    train(TrainConfig(minutes=a.minutes), a.resume, a.device)
+    torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
+    cfg = TrainConfig(minutes=a.minutes)
+    if a.tiny:
+        cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
+    train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)
