@@ -13,15 +13,15 @@ afterAll(() => {
 });
 
 /** Runs one variant (auto = what the backend picks) on random data and compares with the CPU oracle. */
-async function check(M: number, N: number, K: number, dtype: DType, withBias: boolean, variant: MatmulVariant = 'auto') {
+async function check(M: number, N: number, K: number, dtype: DType, withBias: boolean, variant: MatmulVariant = 'auto', tileRows?: number) {
   const seed = M * 7919 + N * 31 + K;
   const [cx, gx] = both(gpu, randomF32(M * K, seed), [M, K]);
   const [cw, gw] = both(gpu, weightData(randomF32(N * K, seed + 1), dtype), [N, K], dtype);
   const [cb, gb] = withBias ? both(gpu, randomF32(N, seed + 2, 3), [N]) : [undefined, undefined];
-  const got = await gpu.read(matmul(gpu.runtime, gx as GpuTensor, gw as GpuTensor, gb as GpuTensor | undefined, variant));
+  const got = await gpu.read(matmul(gpu.runtime, gx as GpuTensor, gw as GpuTensor, gb as GpuTensor | undefined, variant, tileRows));
   const d = diff(got, await cpu.read(cpu.matmul(cx, cw, cb)));
   const name = variant === 'auto' ? pickVariant(M, K, dtype) : variant;
-  record(`${name} ${dtype}`, d);
+  record(`${name}${tileRows ? ` ${tileRows}×8` : ''} ${dtype}`, d);
   expect(d.maxRel).toBeLessThanOrEqual(1e-4);
 }
 
@@ -32,11 +32,11 @@ const cases = (shapes: number[][]) =>
   shapes.flatMap(([M, N, K]) => (['f32', 'f16'] as const).flatMap((dtype) => [false, true].map((bias) => [M, N, K, dtype, bias] as const)));
 
 describe('matmul matches the CPU oracle', () => {
-  it.each(cases(gemvShapes))('GEMV [%i, %i, %i] %s bias %s', async (M, N, K, dtype, bias) => {
+  it.each(cases(gemvShapes))('M ≤ 2 (GEMV, GEMM 2×8) [%i, %i, %i] %s bias %s', async (M, N, K, dtype, bias) => {
     await check(M, N, K, dtype, bias);
   });
 
-  it.each(cases(gemmShapes))('GEMM [%i, %i, %i] %s bias %s', async (M, N, K, dtype, bias) => {
+  it.each(cases(gemmShapes))('M ≥ 3 (GEMM) [%i, %i, %i] %s bias %s', async (M, N, K, dtype, bias) => {
     await check(M, N, K, dtype, bias);
   });
 
@@ -50,6 +50,13 @@ describe('matmul matches the CPU oracle', () => {
     for (const dtype of ['f32', 'f16'] as const) await check(M, N, K, dtype, true, variant);
   });
 
+  // Each GEMM tile height on M and N that leave partial tiles (clamped rows and columns).
+  it.each([
+    [2, 1, 8, 8], [2, 3, 13, 64], [4, 2, 9, 16], [4, 7, 1000, 384], [8, 3, 17, 24], [8, 13, 30, 1024], [8, 16, 384, 1024],
+  ] as const)('gemm tile %i×8 [%i, %i, %i]', async (tileRows, M, N, K) => {
+    for (const dtype of ['f32', 'f16'] as const) await check(M, N, K, dtype, true, 'gemm', tileRows);
+  });
+
   // Zero, −0, the smallest and largest subnormals, the smallest normal, 1, −2, the largest half:
   // the vec4 kernels widen f16 with their own bit arithmetic, which must be exact for all of them.
   it('widens special f16 values exactly', async () => {
@@ -58,7 +65,7 @@ describe('matmul matches the CPU oracle', () => {
     const bits = Uint16Array.from({ length: N * K }, (_, i) => halves[(i * 3 + (i >> 3)) % 8]);
     const [cw, gw] = both(gpu, bits, [N, K], 'f16');
     const expected = await cpu.read(cw);
-    for (const [variant, M] of [['gemv', 1], ['gemv', 2], ['gemm', 8]] as const) {
+    for (const [variant, M] of [['gemv', 1], ['gemv', 2], ['gemm', 2], ['gemm', 4], ['gemm', 8]] as const) {
       // x[m, k] = 1 where k = k0 + m: y[m, n] = w[n, k0 + m] with no rounding (−0 sums to +0, as on the CPU).
       for (let k0 = 0; k0 < K; k0 += M) {
         const xs = Float32Array.from({ length: M * K }, (_, i) => (i % K === k0 + Math.floor(i / K) ? 1 : 0));
