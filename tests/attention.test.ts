@@ -110,25 +110,25 @@ describe('windowAttention matches the CPU oracle and the equivalent explicit mas
   interface Case { M: number; heads: number; Dh: number; window: LocalWindow; qPos: number[]; kvLen?: number }
   const cases: Case[] = [
     // Draft-like: 8 queries in one row of a 16-wide grid after an 8-token prompt.
-    { M: 8, heads: 8, Dh: 64, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 2, cols: 3 }, qPos: [40, 41, 42, 43, 44, 45, 46, 47] },
+    { M: 8, heads: 8, Dh: 64, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 2, colsLeft: 3, colsRight: 8 }, qPos: [40, 41, 42, 43, 44, 45, 46, 47] },
     // Left and right edges, first row, and a window wider than the grid.
-    { M: 6, heads: 6, Dh: 64, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 3, cols: 16 }, qPos: [0, 15, 16, 31, 200, 255] },
-    { M: 5, heads: 4, Dh: 12, window: { prefixLen: 0, gridWidth: 16, rowsAbove: 0, cols: 0 }, qPos: [0, 1, 17, 100, 255] },
-    { M: 4, heads: 2, Dh: 16, window: { prefixLen: 0, gridWidth: 16, rowsAbove: 1, cols: 2 }, qPos: [0, 14, 15, 33] },
-    // Odd grid width 5: clipping on both sides with cols 1..3.
-    { M: 7, heads: 3, Dh: 8, window: { prefixLen: 8, gridWidth: 5, rowsAbove: 1, cols: 1 }, qPos: [0, 4, 5, 9, 12, 23, 24] },
-    { M: 3, heads: 5, Dh: 20, window: { prefixLen: 0, gridWidth: 5, rowsAbove: 3, cols: 3 }, qPos: [2, 13, 24] },
-    { M: 16, heads: 8, Dh: 64, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 1, cols: 4 }, qPos: Array.from({ length: 16 }, (_, i) => 96 + i * 9) },
-    { M: 1, heads: 1, Dh: 4, window: { prefixLen: 8, gridWidth: 5, rowsAbove: 2, cols: 2 }, qPos: [7] },
+    { M: 6, heads: 6, Dh: 64, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 3, colsLeft: 16, colsRight: 16 }, qPos: [0, 15, 16, 31, 200, 255] },
+    { M: 5, heads: 4, Dh: 12, window: { prefixLen: 0, gridWidth: 16, rowsAbove: 0, colsLeft: 0, colsRight: 0 }, qPos: [0, 1, 17, 100, 255] },
+    { M: 4, heads: 2, Dh: 16, window: { prefixLen: 0, gridWidth: 16, rowsAbove: 1, colsLeft: 2, colsRight: 5 }, qPos: [0, 14, 15, 33] },
+    // Odd grid width 5: clipping on both sides, windows leaning either way.
+    { M: 7, heads: 3, Dh: 8, window: { prefixLen: 8, gridWidth: 5, rowsAbove: 1, colsLeft: 1, colsRight: 3 }, qPos: [0, 4, 5, 9, 12, 23, 24] },
+    { M: 3, heads: 5, Dh: 20, window: { prefixLen: 0, gridWidth: 5, rowsAbove: 3, colsLeft: 3, colsRight: 0 }, qPos: [2, 13, 24] },
+    { M: 16, heads: 8, Dh: 64, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 1, colsLeft: 4, colsRight: 7 }, qPos: Array.from({ length: 16 }, (_, i) => 96 + i * 9) },
+    { M: 1, heads: 1, Dh: 4, window: { prefixLen: 8, gridWidth: 5, rowsAbove: 2, colsLeft: 2, colsRight: 2 }, qPos: [7] },
     // kvLen cuts the window short (later keys do not exist yet), and a prefix longer than kvLen.
-    { M: 4, heads: 2, Dh: 8, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 2, cols: 5 }, qPos: [20, 30, 40, 50], kvLen: 8 + 35 },
-    { M: 2, heads: 2, Dh: 8, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 1, cols: 2 }, qPos: [3, 20], kvLen: 5 },
+    { M: 4, heads: 2, Dh: 8, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 2, colsLeft: 5, colsRight: 6 }, qPos: [20, 30, 40, 50], kvLen: 8 + 35 },
+    { M: 2, heads: 2, Dh: 8, window: { prefixLen: 8, gridWidth: 16, rowsAbove: 1, colsLeft: 2, colsRight: 1 }, qPos: [3, 20], kvLen: 5 },
   ];
 
   it.each(cases.map((c) => [`M ${c.M}, heads ${c.heads}, Dh ${c.Dh}, ${JSON.stringify(c.window)}${c.kvLen ? `, kvLen ${c.kvLen}` : ''}`, c] as const))('%s', async (_, c) => {
     const { M, heads, Dh, window, qPos } = c;
     const kvLen = c.kvLen ?? window.prefixLen + Math.max(...qPos) + 1;
-    const seed = M * 31 + heads * 7 + Dh + window.gridWidth * 3 + window.cols;
+    const seed = M * 31 + heads * 7 + Dh + window.gridWidth * 3 + window.colsLeft + 5 * window.colsRight;
     const { cq, gq, ck, gk, cv, gv } = inputs(M, heads, Dh, kvLen, seed);
     const [cp, gp] = both(gpu, Uint32Array.from(qPos), [M]);
     const gWin = gpu.windowAttention(gq, gk, gv, kvLen, gp, heads, window);
@@ -144,10 +144,10 @@ describe('windowAttention matches the CPU oracle and the equivalent explicit mas
     const { gq, gk, gv } = inputs(2, 2, 8, 10, 11);
     const [, pos] = both(gpu, Uint32Array.from([1, 2, 3]), [3]);
     const [, pos2] = both(gpu, Uint32Array.from([1, 2]), [2]);
-    const w: LocalWindow = { prefixLen: 0, gridWidth: 4, rowsAbove: 1, cols: 1 };
+    const w: LocalWindow = { prefixLen: 0, gridWidth: 4, rowsAbove: 1, colsLeft: 1, colsRight: 2 };
     expect(() => gpu.windowAttention(gq, gk, gv, 10, pos, 2, w)).toThrow(/qPos: expected shape \[2\]/);
     expect(() => gpu.windowAttention(gq, gk, gv, 10, pos2, 2, { ...w, gridWidth: 0 })).toThrow(/gridWidth must be an integer ≥ 1/);
-    expect(() => gpu.windowAttention(gq, gk, gv, 10, pos2, 2, { ...w, cols: -1 })).toThrow(/cols must be an integer ≥ 0/);
+    expect(() => gpu.windowAttention(gq, gk, gv, 10, pos2, 2, { ...w, colsRight: -1 })).toThrow(/colsRight must be an integer ≥ 0/);
     const { gq: q6, gk: k6, gv: v6 } = inputs(2, 2, 6, 10, 12);
     expect(() => gpu.windowAttention(q6, k6, v6, 10, pos2, 2, w)).toThrow(/head dim 6 is not a multiple of 4/);
   });

@@ -8,7 +8,7 @@ import type { WebGpuBackend } from '../workers/backend/webgpu/webgpuBackend';
 import { cpu, diff, gpuBackend, randomF32, record } from './harness';
 
 const heads = 2, C = 16, T = 30, M = 5, kvLen = 27;
-const window: LocalWindow = { prefixLen: 3, gridWidth: 5, rowsAbove: 1, cols: 1 };
+const window: LocalWindow = { prefixLen: 3, gridWidth: 5, rowsAbove: 1, colsLeft: 1, colsRight: 2 };
 
 function inputs(b: Backend) {
   const q = [randomF32(M * C, 1), randomF32(M * C, 2)];

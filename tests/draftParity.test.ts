@@ -24,7 +24,7 @@ describe('draft parity with PyTorch', () => {
       const g = golden.draft[variant];
       const cfg = {
         dim: t.dim, nLayers: g.n_layers, nHeads: t.n_heads, hidden: t.hidden, headHidden: g.head_hidden, vocab: t.vocab, grid: t.grid,
-        prefixLen: t.prefix_len, offsets: g.offsets, spatial: g.spatial, rowsAbove: g.window?.rows_above ?? 0, cols: g.window?.cols ?? 0,
+        prefixLen: t.prefix_len, offsets: g.offsets, spatial: g.spatial, rowsAbove: g.window?.rows_above ?? 0, colsLeft: g.window?.cols_left ?? 0, colsRight: g.window?.cols_right ?? 0,
         ropeBase: t.rope_base, normEps: t.norm_eps,
       };
       const draft = new DraftModel(cpu, cfg, uploadDraftWeights(cpu, cfg, load(g.weights)), target);

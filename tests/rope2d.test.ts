@@ -40,6 +40,29 @@ describe('rope2d', () => {
     await expectMatch(gpu(), 'rope2d', gpu().rope2d(gx, gp, H, base), cpu.rope2d(cx, cp, H, base));
   });
 
+  // The fused block step: q returned rotated, k rotated and v copied into each sequence's cache slots,
+  // the rest of the caches untouched; with and without rotation, batch 1 and 2 (CFG).
+  it.each([
+    [1, 1, 2, 8, true], [3, 1, 3, 16, true], [4, 2, 2, 8, true], [2, 2, 6, 64, true], [3, 1, 2, 8, false], [2, 2, 3, 12, false],
+  ])('qkvRope matches the CPU oracle: M=%i batch=%i heads=%i Dh=%i rotate=%s', async (M, B, H, Dh, rotate) => {
+    const C = H * Dh, T = M + 5, start = 3, seed = M * 13 + B * 7 + Dh;
+    const [cq, gq] = both(gpu(), randomF32(B * M * 3 * C, seed, 2), [B * M, 3 * C]);
+    const [cp, gp] = rotate ? both(gpu(), randomU32(B * M * 2, seed + 1, 16), [B * M, 2]) : [null, null];
+    const [ck, gk] = both(gpu(), randomF32(B * T * C, seed + 2), [B * T, C]);
+    const [cv, gv] = both(gpu(), randomF32(B * T * C, seed + 3), [B * T, C]);
+    const gOut = gpu().qkvRope(gq, gp, H, 10000, gk, gv, start, B);
+    const cOut = cpu.qkvRope(cq, cp, H, 10000, ck, cv, start, B);
+    await expectMatch(gpu(), 'qkvRope', gOut, cOut);
+    await expectMatch(gpu(), 'qkvRope', gk, ck);
+    await expectMatch(gpu(), 'qkvRope', gv, cv);
+  });
+
+  it('qkvRope refuses cache slots past the end', () => {
+    const [, gq] = both(gpu(), randomF32(2 * 24, 1), [2, 24]);
+    const [, gk] = both(gpu(), randomF32(4 * 8, 2), [4, 8]);
+    expect(() => gpu().qkvRope(gq, null, 2, 10000, gk, gk, 3, 1)).toThrow(/outside 4/);
+  });
+
   it('rejects a head dim that is not a multiple of 4', () => {
     const [, gx] = both(gpu(), randomF32(6, 1), [1, 6]);
     const [, gp] = both(gpu(), new Uint32Array([0, 0]), [1, 2]);

@@ -21,7 +21,7 @@ export function tinyWeights(cfg: TargetConfig = tinyConfig, seed = 1, scale = 0.
 
 export const tinyDraftConfig = (spatial: boolean): DraftConfig => ({
   dim: tinyConfig.dim, nLayers: 1, nHeads: 2, hidden: 48, headHidden: 16, vocab: tinyConfig.vocab, grid: tinyConfig.grid,
-  prefixLen: tinyConfig.prefixLen, offsets: [1, 2, 3, 4, 8], spatial, rowsAbove: 1, cols: 1, ropeBase: 10000, normEps: 1e-5,
+  prefixLen: tinyConfig.prefixLen, offsets: [1, 2, 3, 4, 8], spatial, rowsAbove: 1, colsLeft: 1, colsRight: 2, ropeBase: 10000, normEps: 1e-5,
 });
 
 /** Random draft weights in the layout of training/draft.py's state dict. */

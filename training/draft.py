@@ -10,7 +10,8 @@ The WebGPU engine re-implements this exactly; conventions beyond the target's (s
              -> g_t (raw residual stream, no final norm of its own)
   positions  prefix (0, 0). spatial: z_t at (t // W, t % W) exactly as the target's 2D RoPE; ablation: (t, t), i.e. 1D RoPE
   attention  window_mask(): prefix keys always visible (prefix queries causal among the prefix); image key t' visible from image
-             query t iff t' <= t and row(t) - row(t') <= rows_above and |col(t) - col(t')| <= cols. Ablation: plain causal.
+             query t iff t' <= t and row(t) - row(t') <= rows_above and -cols_left <= col(t') - col(t) <= cols_right (the
+             window leans right: head +k reads the row above around col + k). Ablation: plain causal.
   heads      offset k (offsets = 1..8 horizontal, then W*d vertical): g_k = g + w2_k(silu(w1_k(g))); logits = target.output(
              target.norm(g_k)) are the draft's logits for image token t+k (target's final norm + output head, frozen, shared).
 """
@@ -36,8 +37,9 @@ class DraftArgs:
     prefix_len: int = 8
     offsets: tuple = (1, 2, 3, 4, 5, 6, 7, 8, 16, 32)  # head j predicts image token t + offsets[j]
     spatial: bool = True        # True: Hawk (2D RoPE + local window); False: ablation (1D RoPE + full causal)
-    rows_above: int = 2         # window R
-    cols: int = 3               # window Cw
+    rows_above: int = 3         # window: rows above the query
+    cols_left: int = 8          # window: columns left of the query
+    cols_right: int = 8         # window: columns right of the query (rows above only): head +k reads the row above at c + k
     rope_base: float = 10000.0
     norm_eps: float = 1e-5
 
@@ -47,16 +49,23 @@ class DraftArgs:
 
     @classmethod
     def from_target(cls, t: ModelArgs, **kw):
-        """Sizes from the target; offsets 1..min(8, W-1) along the row, then W, 2W (one and two rows below)."""
-        kw.setdefault("offsets", tuple(range(1, min(8, t.grid - 1) + 1)) + (t.grid, 2 * t.grid))
+        """Sizes from the target; offsets 1..min(8, W-1) along the row, then W, 2W (one and two rows below). The ablation
+        (spatial=False) has the horizontal heads only, each wider, so that its heads hold as many parameters."""
+        horizontal = tuple(range(1, min(8, t.grid - 1) + 1))
+        if kw.get("spatial", True):
+            kw.setdefault("offsets", horizontal + (t.grid, 2 * t.grid))
+        else:
+            kw.setdefault("offsets", horizontal)
+            kw.setdefault("head_hidden", cls.head_hidden * (len(horizontal) + 2) // len(horizontal))
         return cls(dim=t.dim, n_heads=t.n_heads, hidden=t.hidden, vocab=t.vocab, grid=t.grid, prefix_len=t.prefix_len,
                    rope_base=t.rope_base, norm_eps=t.norm_eps, **kw)
 
 
-def window_mask(n_prefix, n_image, grid, rows_above=None, cols=None):
+def window_mask(n_prefix, n_image, grid, rows_above=None, cols_left=None, cols_right=None):
     """Bool (P+N, P+N), True = query (row index) may attend key (column index); sequence = P prefix then N image positions.
     Prefix keys are always visible (prefix queries: causal among the prefix). Image key t' is visible from image query t
-    iff t' <= t and row(t) - row(t') <= rows_above and |col(t) - col(t')| <= cols, row = t // grid, col = t % grid.
+    iff t' <= t and row(t) - row(t') <= rows_above and -cols_left <= col(t') - col(t) <= cols_right, row = t // grid,
+    col = t % grid. The window leans right because head +k predicts (row, col + k), whose upper neighbours lie right of t.
     rows_above=None (ablation): plain causal attention."""
     L = n_prefix + n_image
     i = torch.arange(L)
@@ -64,7 +73,8 @@ def window_mask(n_prefix, n_image, grid, rows_above=None, cols=None):
     if rows_above is not None:
         t = torch.arange(n_image)
         r, c = t // grid, t % grid
-        near = (r[:, None] - r[None, :] <= rows_above) & ((c[:, None] - c[None, :]).abs() <= cols)
+        dc = c[None, :] - c[:, None]  # key column - query column
+        near = (r[:, None] - r[None, :] <= rows_above) & (dc >= -cols_left) & (dc <= cols_right)
         mask[n_prefix:, n_prefix:] &= near
     return mask
 
@@ -107,7 +117,7 @@ class Draft(nn.Module):
 
     def mask(self, n_image):
         a = self.args
-        return window_mask(a.prefix_len, n_image, a.grid, a.rows_above if a.spatial else None, a.cols)
+        return window_mask(a.prefix_len, n_image, a.grid, a.rows_above if a.spatial else None, a.cols_left, a.cols_right)
 
     def features(self, target, prefix, h, tokens):
         """prefix (B, P, dim), h (B, N, dim) target hidden that predicted token t, tokens (B, N) = x_0..x_{N-1} -> g (B, N, dim)."""

@@ -134,6 +134,11 @@ def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, bs=16
     return out
 
 
+def cell(d, k):
+    """A table cell; '-' where a variant has no such head (the ablation has no vertical heads)."""
+    return f"{d[k]:14.3f}" if k in d else f"{'-':>14}"
+
+
 def table(m):
     vs = list(m)
     offs = m[vs[0]]["offsets"]
@@ -143,15 +148,15 @@ def table(m):
                                     for v in vs)]
     for k in offs:
         lines.append(f"{('+' + str(k)):>6}  " + "  ".join(
-            f"{m[v]['agree_cond'][k]:14.3f} {m[v]['agree_guided'][k]:14.3f}" +
-            (f" {m[v]['greedy']['agree_guided'][k]:14.3f}" if "greedy" in m[v] else "") for v in vs))
+            f"{cell(m[v]['agree_cond'], k)} {cell(m[v]['agree_guided'], k)}" +
+            (f" {cell(m[v]['greedy']['agree_guided'], k)}" if "greedy" in m[v] else "") for v in vs))
     lines += ["", "greedy chain drafting with horizontal heads 1..n: mean accepted (teacher-forced guided)" +
               ("; tokens per target forward (exact greedy simulation)" if "greedy" in m[vs[0]] else ""),
               "n  " + "  ".join(f"{v + ' acc':>14}" + (f" {v + ' tok/fwd':>14}" if "greedy" in m[v] else "") for v in vs)]
     for n in m[vs[0]]["accepted_len_teacher_forced_guided"]:
         lines.append(f"{n:<2} " + "  ".join(
-            f"{m[v]['accepted_len_teacher_forced_guided'][n]:14.3f}" +
-            (f" {m[v]['greedy']['tokens_per_forward'][n]:14.3f}" if "greedy" in m[v] else "") for v in vs))
+            cell(m[v]['accepted_len_teacher_forced_guided'], n) +
+            (f" {cell(m[v]['greedy']['tokens_per_forward'], n)}" if "greedy" in m[v] else "") for v in vs))
     return "\n".join(lines)
 
 

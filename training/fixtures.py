@@ -29,7 +29,7 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 # Text dim = target dim and text prefix_len = target prefix_len, so a text prefix can feed the target as in the app.
 TARGET_ARGS = ModelArgs(dim=32, n_layers=2, n_heads=2, hidden=64, vocab=32, grid=4, prefix_len=4)
 TEXT_ARGS = TextArgs(dim=32, n_layers=1, n_heads=2, hidden=48, prefix_len=4, max_words=6)
-DRAFT_KW = dict(head_hidden=16, rows_above=1, cols=1)  # a window smaller than the 4x4 grid, so it actually masks
+DRAFT_KW = dict(head_hidden=16, rows_above=1, cols_left=1, cols_right=2)  # a window smaller than the 4x4 grid, so it actually masks
 WORD_DIM = 100
 VOCAB = ["<pad>", "<unk>", "grinning", "face", "twemoji", "fluent", "noto", "smile", "happy", "red", "apple", "fruit",
          "cat", "dog", "heart", "star", "sun", "moon", "hat", "blue", "green", "yellow", "a", "with", "and", "the", "of",
@@ -115,7 +115,7 @@ def build(out_dir):
         a = draft.args
         draft_out[name] = dict(
             weights=f"draft_{name}.safetensors", spatial=a.spatial, n_layers=a.n_layers, head_hidden=a.head_hidden,
-            offsets=list(a.offsets), window=dict(rows_above=a.rows_above, cols=a.cols) if a.spatial else None,
+            offsets=list(a.offsets), window=dict(rows_above=a.rows_above, cols_left=a.cols_left, cols_right=a.cols_right) if a.spatial else None,
             features=vals(g[DRAFT_POSITIONS]),
             logits=[vals(torch.stack([draft.head_logits(target, g[t], k) for k in a.offsets])) for t in DRAFT_POSITIONS])
 

@@ -203,9 +203,9 @@ def arch_dict(args: DraftArgs, weights):
         prefix_len=args.prefix_len, norm_eps=args.norm_eps, rope_base=args.rope_base,
         offsets=list(args.offsets), horizontal_offsets=[k for k in args.offsets if k < W],
         vertical_offsets=[k for k in args.offsets if k >= W],
-        window=dict(rows_above=args.rows_above, cols=args.cols) if args.spatial else None,
+        window=dict(rows_above=args.rows_above, cols_left=args.cols_left, cols_right=args.cols_right) if args.spatial else None,
         attention=("prefix always visible; image key t' visible from image query t iff t' <= t and t//W - t'//W <= rows_above "
-                   "and |t%W - t'%W| <= cols; prefix queries causal among the prefix" if args.spatial
+                   "and -cols_left <= t'%W - t%W <= cols_right; prefix queries causal among the prefix" if args.spatial
                    else "plain causal over [prefix; image] (prefix always visible)"),
         positions="prefix (0, 0); image position t at " + ("(t // W, t % W), 2D RoPE as the target" if args.spatial
                                                            else "(t, t), i.e. 1D RoPE on both halves"),

@@ -22,7 +22,7 @@ const CHECKS: Record<string, (b: Backend) => Tensor> = {
     const C = 4 * 16, T = 8 + 48;
     return b.windowAttention(
       b.upload(random(8 * C, 3), [8, C]), b.upload(random(T * C, 4), [T, C]), b.upload(random(T * C, 5), [T, C]), T,
-      b.upload(Uint32Array.from([40, 41, 42, 43, 44, 45, 46, 47]), [8]), 4, { prefixLen: 8, gridWidth: 16, rowsAbove: 1, cols: 3 },
+      b.upload(Uint32Array.from([40, 41, 42, 43, 44, 45, 46, 47]), [8]), 4, { prefixLen: 8, gridWidth: 16, rowsAbove: 1, colsLeft: 3, colsRight: 8 },
     );
   },
   softmax: (b) => b.softmax(b.upload(random(3 * 1024, 6), [3, 1024]), 0.8, 50),

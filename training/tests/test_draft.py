@@ -25,7 +25,8 @@ def tiny(spatial=True, n_layers=1):
         target.output.weight.mul_(30)  # peaked target distributions, so distillation has something to learn
     for p in target.parameters():
         p.requires_grad_(False)
-    return target, Draft(DraftArgs.from_target(target.args, spatial=spatial, n_layers=n_layers))
+    window = dict(rows_above=2) if spatial else {}  # grid 4: a window that leaves the top row out of reach of the last
+    return target, Draft(DraftArgs.from_target(target.args, spatial=spatial, n_layers=n_layers, **window))
 
 
 def inputs(target, B=3):
@@ -51,18 +52,19 @@ def test_offsets_and_head_shapes():
 
 
 def test_window_mask_small_example():
-    m = window_mask(1, 16, 4, rows_above=1, cols=1)  # P = 1, grid 4, R = 1, Cw = 1
+    m = window_mask(1, 16, 4, rows_above=1, cols_left=1, cols_right=2)  # P = 1, grid 4, 1 row up, cols -1 .. +2
     assert m[:, 0].all()  # prefix always visible
     seen = lambda t: {k - 1 for k in range(1, 17) if m[1 + t, k]}
     assert seen(0) == {0}
     assert seen(3) == {2, 3}  # row 0, col 3: left neighbour only
-    assert seen(5) == {0, 1, 2, 4, 5}  # row 1, col 1: row above cols 0..2, own row left part
+    assert seen(5) == {0, 1, 2, 3, 4, 5}  # row 1, col 1: row above cols 0..3, own row left part
+    assert seen(8) == {4, 5, 6, 8}  # row 2, col 0: row above cols 0..2
     assert seen(10) == {5, 6, 7, 9, 10}  # row 2, col 2: row 0 too far up, col 0 too far left
-    assert seen(12) == {8, 9, 12}  # row 3, col 0
-    m = window_mask(2, 64, 8, rows_above=2, cols=3)  # brute force the rule at hawk-like numbers
+    assert seen(12) == {8, 9, 10, 12}  # row 3, col 0
+    m = window_mask(2, 64, 8, rows_above=2, cols_left=3, cols_right=5)  # brute force the rule at hawk-like numbers
     for t in range(64):
         for s in range(64):
-            rule = s <= t and t // 8 - s // 8 <= 2 and abs(t % 8 - s % 8) <= 3
+            rule = s <= t and t // 8 - s // 8 <= 2 and -3 <= s % 8 - t % 8 <= 5
             assert bool(m[2 + t, 2 + s]) == rule
     assert torch.equal(m[:2, :2], torch.ones(2, 2, dtype=torch.bool).tril())
 
@@ -91,7 +93,7 @@ def test_outputs_respect_window_and_causality():
         assert torch.allclose(g[:, :5], g2[:, :5], atol=1e-6)  # causal
         assert not torch.allclose(g[:, 6], g2[:, 6], atol=1e-4)
         h2 = h.clone()
-        h2[:, 0] += 1.0  # t = 0 is 3 rows above t = 12..15 (> R = 2): invisible to the hawk draft, visible to the ablation
+        h2[:, 0] += 1.0  # t = 0 is 3 rows above t = 12..15 (> rows_above = 2): invisible to the hawk draft, visible to the ablation
         g2 = draft.features(target, prefix, h2, toks)
         assert torch.allclose(g[:, 12:], g2[:, 12:], atol=1e-6) == spatial
 
@@ -116,9 +118,11 @@ def test_export_round_trip(tmp_path):
             torch.nn.init.normal_(p, std=0.05)
         path = str(tmp_path / f"d{spatial}.safetensors")
         arch = export_draft(dict(args=asdict(draft.args), draft=draft.state_dict(), step=3, elapsed=60.0), path)
-        assert arch["offsets"] == [1, 2, 3, 4, 8] and arch["spatial"] == spatial and arch["n_layers"] == 2
-        assert arch["horizontal_offsets"] == [1, 2, 3] and arch["vertical_offsets"] == [4, 8]
-        assert (arch["window"] == dict(rows_above=2, cols=3)) == spatial
+        assert arch["spatial"] == spatial and arch["n_layers"] == 2 and arch["horizontal_offsets"] == [1, 2, 3]
+        # the ablation: horizontal heads only, each wider (same head parameters: 5 x 256 = 3 x 426)
+        assert (arch["offsets"], arch["vertical_offsets"], arch["head_hidden"]) == (
+            ([1, 2, 3, 4, 8], [4, 8], 256) if spatial else ([1, 2, 3], [], 426))
+        assert (arch["window"] == dict(rows_above=2, cols_left=8, cols_right=8)) == spatial
         draft2, arch2 = load_draft_f16(path)
         assert draft2.args == draft.args
         for (n, a), (_, b) in zip(draft.state_dict().items(), draft2.state_dict().items()):

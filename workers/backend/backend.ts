@@ -32,8 +32,13 @@ export interface LocalWindow {
   gridWidth: number;
   /** How many rows above the query's row are visible (0 = own row only). */
   rowsAbove: number;
-  /** Visible columns on each side of the query's column (|dc| <= cols). */
-  cols: number;
+  /** Visible columns left of the query's column (col(key) ≥ col − colsLeft). */
+  colsLeft: number;
+  /**
+   * Visible columns right of the query's column (col(key) ≤ col + colsRight); only rows above have
+   * keys there. The window leans right because draft head +k predicts (row, col + k).
+   */
+  colsRight: number;
 }
 
 export interface Backend {
@@ -64,6 +69,13 @@ export interface Backend {
    * (2i, 2i+1) rotates by pos · base^(−2i/h).
    */
   rope2d(x: Tensor, pos: Tensor, heads: number, base: number): Tensor;
+  /**
+   * A block's attention inputs from its fused projection qkv `[B·M, 3C]` (columns q | k | v): q and k
+   * rotated by `rope2d` at pos `[B·M, 2]` (or not rotated when pos is null), rotated k and v appended
+   * to kCache/vCache `[B·T, C]` at slot `start` of each sequence (as `writeRows`), rotated q returned
+   * `[B·M, C]`. One kernel on the GPU instead of two rotations and two copies per layer.
+   */
+  qkvRope(qkv: Tensor, pos: Tensor | null, heads: number, base: number, kCache: Tensor, vCache: Tensor, start: number, batch?: number): Tensor;
   /** Gathers rows of a table `[V, D]` f32|f16 by ids `[M]` u32 → `[M, D]`. */
   embedding(table: Tensor, ids: Tensor): Tensor;
   /**
@@ -83,7 +95,7 @@ export interface Backend {
    * 2D local-window attention. Query m stands at image token index qPos[m] (u32 `[M]`). Cache row j
    * < prefixLen is a prefix key, always visible; row j ≥ prefixLen is image token t = j − prefixLen at
    * (t / W, t % W), visible iff t ≤ qPos[m], its row is at most rowsAbove above the query's row, and
-   * |column difference| ≤ cols. Only rows < kvLen exist. Scale 1/√Dh. → `[M, H·Dh]`. Batched as
+   * its column within [col − colsLeft, col + colsRight]. Only rows < kvLen exist. Scale 1/√Dh. → `[M, H·Dh]`. Batched as
    * `attention` (qPos shared by the sequences).
    */
   windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow, batch?: number): Tensor;

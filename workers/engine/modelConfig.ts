@@ -53,7 +53,8 @@ export function draftEntriesOf(manifest: Json, target: TargetConfig): Record<str
         dim: target.dim, nLayers: num(d, 'n_layers', where), nHeads: target.nHeads, hidden: num(d, 'hidden', where),
         headHidden: num(d, 'head_hidden', where), vocab: target.vocab, grid: target.grid, prefixLen: target.prefixLen,
         offsets: d.offsets as number[], spatial: d.spatial === true, rowsAbove: window ? num(window, 'rows_above', `${where}.window`) : 0,
-        cols: window ? num(window, 'cols', `${where}.window`) : 0, ropeBase: target.ropeBase, normEps: target.normEps,
+        colsLeft: window ? num(window, 'cols_left', `${where}.window`) : 0,
+        colsRight: window ? num(window, 'cols_right', `${where}.window`) : 0, ropeBase: target.ropeBase, normEps: target.normEps,
       },
     };
   }

@@ -9,9 +9,8 @@ import type { RawTensor } from './safetensors';
 
 export interface BlockWeights {
   attnNorm: Tensor;
-  wq: Tensor;
-  wk: Tensor;
-  wv: Tensor;
+  /** Fused q | k | v projection `[3C, C]`, as trained. */
+  wqkv: Tensor;
   wo: Tensor;
   ffnNorm: Tensor;
   w13: Tensor;
@@ -38,15 +37,13 @@ export function uploadRaw(backend: Backend, t: RawTensor, shape = t.shape, data 
   return backend.upload(data, shape, t.dtype === 'F16' ? 'f16' : 'f32');
 }
 
-/** Uploads block `prefix` (e.g. "layers.0."); the fused wqkv is split into its q, k, v row blocks. */
+/** Uploads block `prefix` (e.g. "layers.0."). */
 export function uploadBlock(backend: Backend, raw: Map<string, RawTensor>, prefix: string, s: BlockShape, what: string): BlockWeights {
   const C = s.dim, F = s.hidden;
   const get = (name: string, shape: number[]) => tensorOf(raw, prefix + name, shape, what);
-  const wqkv = get('attn.wqkv.weight', [3 * C, C]);
-  const block = (b: number) => uploadRaw(backend, wqkv, [C, C], wqkv.data.subarray(b * C * C, (b + 1) * C * C));
   return {
     attnNorm: uploadRaw(backend, get('attn_norm.weight', [C])),
-    wq: block(0), wk: block(1), wv: block(2),
+    wqkv: uploadRaw(backend, get('attn.wqkv.weight', [3 * C, C])),
     wo: uploadRaw(backend, get('attn.wo.weight', [C, C])),
     ffnNorm: uploadRaw(backend, get('ffn_norm.weight', [C])),
     w13: uploadRaw(backend, get('ffn.w13.weight', [2 * F, C])),
@@ -63,18 +60,9 @@ export type Attend = (q: Tensor, kCache: Tensor, vCache: Tensor) => Tensor;
  * is null. Returns a new tensor; x is left to the caller.
  */
 export function blockForward(b: Backend, s: BlockShape, L: BlockWeights, x: Tensor, kCache: Tensor, vCache: Tensor, start: number, pos: Tensor | null, attend: Attend, batch = 1): Tensor {
-  const rotate = (t: Tensor): Tensor => {
-    if (!pos) return t;
-    const r = b.rope2d(t, pos, s.nHeads, s.ropeBase);
-    b.release(t);
-    return r;
-  };
   const n1 = b.rmsnorm(x, L.attnNorm, s.normEps);
-  const q = rotate(b.matmul(n1, L.wq));
-  const k = rotate(b.matmul(n1, L.wk));
-  const v = b.matmul(n1, L.wv);
-  b.writeRows(kCache, k, start, batch);
-  b.writeRows(vCache, v, start, batch);
+  const qkv = b.matmul(n1, L.wqkv);
+  const q = b.qkvRope(qkv, pos, s.nHeads, s.ropeBase, kCache, vCache, start, batch);
   const att = attend(q, kCache, vCache);
   const proj = b.matmul(att, L.wo);
   const h1 = b.add(x, proj);
@@ -83,6 +71,6 @@ export function blockForward(b: Backend, s: BlockShape, L: BlockWeights, x: Tens
   const act = b.swiglu(gu);
   const down = b.matmul(act, L.w2);
   const out = b.add(h1, down);
-  for (const t of [n1, q, k, v, att, proj, h1, n2, gu, act, down]) b.release(t);
+  for (const t of [n1, qkv, q, att, proj, h1, n2, gu, act, down]) b.release(t);
   return out;
 }

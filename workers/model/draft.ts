@@ -25,7 +25,8 @@ export interface DraftConfig {
   /** Hawk (2D RoPE + local window) or the ablation (1D RoPE + causal attention). */
   spatial: boolean;
   rowsAbove: number;
-  cols: number;
+  colsLeft: number;
+  colsRight: number;
   ropeBase: number;
   normEps: number;
 }
@@ -116,7 +117,7 @@ export class DraftModel {
     const g = this.run(cache, z, start, pos, (q, k, v) => {
       if (cfg.spatial) {
         const qPos = b.upload(Uint32Array.from({ length: m }, (_, i) => first + i), [m]);
-        const r = b.windowAttention(q, k, v, kvLen, qPos, cfg.nHeads, { prefixLen: cfg.prefixLen, gridWidth: cfg.grid, rowsAbove: cfg.rowsAbove, cols: cfg.cols }, B);
+        const r = b.windowAttention(q, k, v, kvLen, qPos, cfg.nHeads, { prefixLen: cfg.prefixLen, gridWidth: cfg.grid, rowsAbove: cfg.rowsAbove, colsLeft: cfg.colsLeft, colsRight: cfg.colsRight }, B);
         b.release(qPos);
         return r;
       }

@@ -39,8 +39,8 @@ export function windowVisible(j: number, qPos: number, w: LocalWindow): boolean 
   const t = j - w.prefixLen;
   if (t > qPos) return false;
   const dr = Math.floor(qPos / w.gridWidth) - Math.floor(t / w.gridWidth);
-  const dc = Math.abs((qPos % w.gridWidth) - (t % w.gridWidth));
-  return dr <= w.rowsAbove && dc <= w.cols;
+  const dc = (t % w.gridWidth) - (qPos % w.gridWidth);
+  return dr <= w.rowsAbove && dc >= -w.colsLeft && dc <= w.colsRight;
 }
 
 export class CpuBackend implements Backend {
@@ -149,6 +149,20 @@ export class CpuBackend implements Backend {
       }
     }
     return y;
+  }
+
+  qkvRope(qkv: Tensor, pos: Tensor | null, heads: number, base: number, kCache: Tensor, vCache: Tensor, start: number, batch = 1): Tensor {
+    const [R, C3] = qkv.shape, C = C3 / 3;
+    if (!Number.isInteger(C)) throw new Error(`qkvRope: ${C3} columns are not q | k | v`);
+    const part = (i: number): CpuTensor => {
+      const t = out([R, C]), s = f(qkv);
+      for (let r = 0; r < R; r++) t.data.set(s.subarray(r * C3 + i * C, r * C3 + (i + 1) * C), r * C);
+      return t;
+    };
+    const rotate = (t: Tensor): Tensor => (pos ? this.rope2d(t, pos, heads, base) : t);
+    this.writeRows(kCache, rotate(part(1)), start, batch);
+    this.writeRows(vCache, part(2), start, batch);
+    return rotate(part(0));
   }
 
   embedding(table: Tensor, ids: Tensor): Tensor {

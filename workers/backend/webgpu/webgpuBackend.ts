@@ -3,17 +3,18 @@
  * `read` is the only place that waits for the GPU. The kernels live in shaders/, bound by the small
  * modules in ./kernels.
  */
-import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, numel, writeRowsPlan } from '../backend';
+import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, numel } from '../backend';
 import { GpuRuntime, GpuTensor, bytesOf } from './gpuRuntime';
 import { add, cfg, silu, swiglu } from './kernels/elementwise';
 import { matmul } from './kernels/matmul';
 import { rmsnorm } from './kernels/rmsnorm';
-import { rope2d } from './kernels/rope2d';
+import { qkvRope, rope2d } from './kernels/rope2d';
 import { embedding } from './kernels/embedding';
 import { attention, windowAttention } from './kernels/attention';
 import { softmax } from './kernels/softmax';
 import { argmax } from './kernels/argmax';
 import { f16ToF32, widenF16 } from '../f16';
+import { writeRows } from './kernels/writeRows';
 
 function gpu(t: Tensor): GpuTensor {
   if (!(t instanceof GpuTensor)) throw new Error('WebGpuBackend: tensor belongs to another backend');
@@ -83,14 +84,16 @@ export class WebGpuBackend implements Backend {
     return rope2d(this.runtime, gpu(x), gpu(pos), heads, base);
   }
 
+  qkvRope(qkv: Tensor, pos: Tensor | null, heads: number, base: number, kCache: Tensor, vCache: Tensor, start: number, batch = 1): Tensor {
+    return qkvRope(this.runtime, gpu(qkv), pos ? gpu(pos) : null, heads, base, gpu(kCache), gpu(vCache), start, batch);
+  }
+
   embedding(table: Tensor, ids: Tensor): Tensor {
     return embedding(this.runtime, gpu(table), gpu(ids));
   }
 
   writeRows(dst: Tensor, src: Tensor, offset: number, batch = 1): void {
-    for (const c of writeRowsPlan(dst.shape, src.shape, offset, batch)) {
-      this.runtime.copy(gpu(src).buffer, c.srcRow * c.cols * 4, gpu(dst).buffer, c.dstRow * c.cols * 4, c.rows * c.cols * 4);
-    }
+    writeRows(this.runtime, gpu(dst), gpu(src), offset, batch);
   }
 
   attention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, mask: Tensor, heads: number, batch = 1): Tensor {

@@ -97,9 +97,9 @@ export function windowAttention(rt: GpuRuntime, q: GpuTensor, kCache: GpuTensor,
   const shape = checkInputs('windowAttention', q, kCache, vCache, kvLen, heads, batch);
   expectShape('windowAttention qPos', qPos.shape, [shape.M]);
   if (qPos.dtype !== 'u32') throw new Error(`windowAttention: qPos must be u32, got ${qPos.dtype}`);
-  const { prefixLen, gridWidth, rowsAbove, cols } = window;
-  for (const [name, value, min] of [['prefixLen', prefixLen, 0], ['gridWidth', gridWidth, 1], ['rowsAbove', rowsAbove, 0], ['cols', cols, 0]] as const) {
+  const { prefixLen, gridWidth, rowsAbove, colsLeft, colsRight } = window;
+  for (const [name, value, min] of [['prefixLen', prefixLen, 0], ['gridWidth', gridWidth, 1], ['rowsAbove', rowsAbove, 0], ['colsLeft', colsLeft, 0], ['colsRight', colsRight, 0]] as const) {
     if (!Number.isInteger(value) || value < min || value > 0xffffffff) throw new Error(`windowAttention: ${name} must be an integer ≥ ${min}, got ${value}`);
   }
-  return run(rt, 'windowAttention', windowCode, 1, q, kCache, vCache, kvLen, qPos, heads, shape, [prefixLen, gridWidth, rowsAbove, cols]);
+  return run(rt, 'windowAttention', windowCode, 1, q, kCache, vCache, kvLen, qPos, heads, shape, [prefixLen, gridWidth, rowsAbove, colsLeft, colsRight]);
 }

@@ -39,7 +39,7 @@ export function gemmTileRows(M: number): 2 | 4 | 8 {
   return Math.ceil(M / 8) * 8 - M <= 2 ? 8 : 4;
 }
 
-export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTensor, variant: MatmulVariant = 'auto', tileRows = gemmTileRows(x.shape[0])): GpuTensor {
+export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTensor, variant: MatmulVariant = 'auto', tileRows: number = gemmTileRows(x.shape[0])): GpuTensor {
   expectShape('matmul x', x.shape, [null, null]);
   const [M, K] = x.shape;
   expectShape('matmul weight', w.shape, [null, K]);
