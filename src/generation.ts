@@ -8,8 +8,8 @@ import { getEngine, onEngineCrash } from './engineHost';
 import { entryFromSummary } from './history';
 import { validatePrompt } from './prompt';
 import { validateSettings } from './settings';
-import { GRID, IMAGE_PX, type RunKey, type RunView, newRun, useHawk } from './store';
-import type { GenerateEvent, GenerateSettings, LoadEvent, StepEvent } from './types';
+import { GRID, IMAGE_PX, type RunKey, type RunView, emptyProgress, newRun, stepUpdate, useHawk } from './store';
+import type { GenerateEvent, GenerateSettings, LoadEvent } from './types';
 import { formatMs } from './format';
 
 /** Set by Cancel so a compare sequence does not start its second run. */
@@ -67,32 +67,11 @@ async function ensureModels(engine: Engine): Promise<void> {
   }
 }
 
-/**
- * Live acceptance by draft position from a step. A step reports only how many tree nodes were
- * drafted and how long the accepted path is, so the drafted depth is estimated (nodes per level =
- * tree width, capped at n); the summary's exact counts replace this when the run ends.
- */
-function addStepAcceptance(run: RunView, e: StepEvent): Pick<RunView, 'liveAccepted' | 'liveDrafted'> {
-  const liveAccepted = [...run.liveAccepted], liveDrafted = [...run.liveDrafted];
-  const maxDepth = run.settings.autoSpeculation ? 8 : run.settings.n;
-  const depths = Math.min(maxDepth, Math.ceil(e.drafted / Math.max(1, run.settings.treeWidth)));
-  for (let d = 0; d < depths; d++) liveDrafted[d] = (liveDrafted[d] ?? 0) + 1;
-  for (let d = 0; d < Math.min(e.accepted, depths); d++) liveAccepted[d] = (liveAccepted[d] ?? 0) + 1;
-  return { liveAccepted, liveDrafted };
-}
-
 function handleEvent(id: number, e: GenerateEvent): void {
   const { updateRun, set } = useHawk.getState();
   switch (e.kind) {
     case 'step':
-      updateRun(id, (run) => {
-        const sources = [...run.sources];
-        e.sources.forEach((s, i) => { sources[e.first + i] = s; });
-        return {
-          sources, committed: Math.max(run.committed, e.first + e.tokens.length), targetForwards: e.targetForwards,
-          elapsedMs: e.elapsedMs, ...addStepAcceptance(run, e),
-        };
-      });
+      updateRun(id, (run) => stepUpdate(run, e));
       break;
     case 'rows':
       updateRun(id, (run) => {
@@ -107,6 +86,11 @@ function handleEvent(id: number, e: GenerateEvent): void {
       break;
     case 'notice':
       set({ status: e.message });
+      break;
+    case 'retry':
+      // The banner stays after the run: it explains a slower backend or a GPU that may fail again.
+      set({ banner: e.message, status: e.message, capabilities: e.capabilities });
+      updateRun(id, () => ({ ...emptyProgress(), startedAt: performance.now() }));
       break;
   }
 }

@@ -3,10 +3,11 @@
  * Settings, preferences and history persist in localStorage; everything else lives for the page.
  */
 import { create } from 'zustand';
+import { type DepthCounts, NO_DEPTHS, addStepDepths } from './acceptance';
 import { type HistoryEntry, MAX_HISTORY, loadHistory, saveHistory } from './history';
 import { KEYS, readJson, writeJson } from './persist';
 import { DEFAULT_SETTINGS } from './settings';
-import type { Capabilities, GenerateSettings, GenerationSummary, KernelCheck, LoadEvent, TokenSource } from './types';
+import type { Capabilities, GenerateSettings, GenerationSummary, KernelCheck, LoadEvent, StepEvent, TokenSource } from './types';
 
 /** Image size in pixels the models produce (16×16 tokens of 4×4 pixels). */
 export const IMAGE_PX = 64;
@@ -32,9 +33,8 @@ export interface RunView {
   targetForwards: number;
   /** Per grid cell, how its token was produced; null until committed. */
   sources: (TokenSource | null)[];
-  /** Acceptance by draft position estimated from step events; replaced by the summary's at the end. */
-  liveAccepted: number[];
-  liveDrafted: number[];
+  /** Acceptance by draft position so far, added up from the step events (the summary's, once it arrives). */
+  depths: DepthCounts;
   /** RGBA of the 64×64 image; rows not yet decoded stay transparent. Mutated in place, see `frame`. */
   pixels: Uint8ClampedArray;
   /** Bumped on every painted rows event so the canvas knows to repaint. */
@@ -83,10 +83,24 @@ export interface HawkState {
 let lastRunId = 0;
 
 export function newRun(key: RunKey, label: string, prompt: string, settings: GenerateSettings): RunView {
+  return { id: ++lastRunId, key, label, prompt, settings, phase: 'waiting', startedAt: 0, ...emptyProgress(), summary: null, error: null };
+}
+
+/** What a run streams in, as before its first event; a generation that starts over returns to this. */
+export function emptyProgress(): Pick<RunView, 'elapsedMs' | 'committed' | 'targetForwards' | 'sources' | 'depths' | 'pixels' | 'frame'> {
   return {
-    id: ++lastRunId, key, label, prompt, settings, phase: 'waiting', startedAt: 0, elapsedMs: 0, committed: 0, targetForwards: 0,
-    sources: new Array(GRID * GRID).fill(null), liveAccepted: [], liveDrafted: [],
-    pixels: new Uint8ClampedArray(IMAGE_PX * IMAGE_PX * 4), frame: 0, summary: null, error: null,
+    elapsedMs: 0, committed: 0, targetForwards: 0, sources: new Array(GRID * GRID).fill(null), depths: NO_DEPTHS,
+    pixels: new Uint8ClampedArray(IMAGE_PX * IMAGE_PX * 4), frame: 0,
+  };
+}
+
+/** What one step event changes in a run: its tokens' sources, the counters, and acceptance by draft position. */
+export function stepUpdate(run: RunView, e: StepEvent): Pick<RunView, 'sources' | 'committed' | 'targetForwards' | 'elapsedMs' | 'depths'> {
+  const sources = [...run.sources];
+  e.sources.forEach((s, i) => { sources[e.first + i] = s; });
+  return {
+    sources, committed: Math.max(run.committed, e.first + e.tokens.length), targetForwards: e.targetForwards,
+    elapsedMs: e.elapsedMs, depths: addStepDepths(run.depths, e),
   };
 }
 

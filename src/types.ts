@@ -44,6 +44,10 @@ export interface StepEvent {
   sources: TokenSource[];
   drafted: number;
   accepted: number;
+  /** Speculation length of this step: draft positions 1 … n were proposed (0 for plain AR and the first token). */
+  n: number;
+  /** Draft position (1-based) of each accepted draft token. */
+  acceptedDepths: number[];
   /** Milliseconds since the generation started. */
   elapsedMs: number;
   stepMs: number;
@@ -73,7 +77,17 @@ export interface NoticeEvent {
   message: string;
 }
 
-export type GenerateEvent = StepEvent | RowsEvent | LoadEvent | NoticeEvent;
+/**
+ * The generation starts over, on the backend `capabilities` describes, after the GPU ran out of
+ * memory: everything streamed so far is void. `message` says what happened, for the user.
+ */
+export interface RetryEvent {
+  kind: 'retry';
+  message: string;
+  capabilities: Capabilities;
+}
+
+export type GenerateEvent = StepEvent | RowsEvent | LoadEvent | NoticeEvent | RetryEvent;
 
 export interface GenerationSummary {
   prompt: string;

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../src/settings';
+import { newRun, stepUpdate } from '../src/store';
 import type { GenerateEvent, StepEvent } from '../src/types';
 import { type LoadedModels, generateImage } from '../workers/engine/generation';
 import { DraftModel, uploadDraftWeights } from '../workers/model/draft';
@@ -49,6 +50,24 @@ describe('generateImage', () => {
     expect(summary.sources.filter((s) => s !== 'target').length).toBe(accepted);
     expect(summary.acceptedByDepth.reduce((a, b) => a + b, 0)).toBe(accepted);
     summary.acceptedByDepth.forEach((a, d) => expect(a).toBeLessThanOrEqual(summary.draftedByDepth[d]));
+  });
+
+  it('the page’s acceptance chart holds, at every step, the per-depth counts of the step events so far, and the summary’s at the end', async () => {
+    const settings = { ...DEFAULT_SETTINGS, n: 4, vsd: 1, treeWidth: 2, temperature: 1, autoSpeculation: true };
+    const { summary, steps } = await run(settings);
+    let view = newRun('main', 'Hawk', 'a red apple', settings);
+    const accepted: number[] = [], drafted: number[] = [];
+    for (const step of steps) {
+      expect(step.acceptedDepths).toHaveLength(step.accepted);
+      for (let d = 0; d < step.n; d++) drafted[d] = (drafted[d] ?? 0) + 1;
+      for (const depth of step.acceptedDepths) accepted[depth - 1] = (accepted[depth - 1] ?? 0) + 1;
+      view = { ...view, ...stepUpdate(view, step) }; // what the page's store does with a step event
+      expect(view.depths.drafted).toEqual(drafted);
+      expect(view.depths.accepted).toEqual(drafted.map((_, d) => accepted[d] ?? 0));
+    }
+    expect(new Set(steps.map((s) => s.n)).size).toBeGreaterThan(2); // automatic speculation varied n
+    expect(accepted.reduce((a, b) => a + b, 0)).toBeLessThan(drafted.reduce((a, b) => a + b, 0)); // some were rejected
+    expect(view.depths).toEqual({ accepted: summary.acceptedByDepth, drafted: summary.draftedByDepth });
   });
 
   it('a cancelled generation rejects, and the next one runs normally', async () => {

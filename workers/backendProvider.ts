@@ -1,11 +1,13 @@
 /**
  * Owns the worker's backend: WebGPU when the browser offers it, otherwise the CPU backend with the
  * reason. When the GPU device is lost it tells the UI, makes a new device, and tells the UI again.
+ * After out-of-memory errors the engine can drop the device (`reset`) or give up on it (`fallBackToCpu`).
  */
 import type { Capabilities, EngineNotice } from '../src/types';
 import type { Backend } from './backend/backend';
 import { CpuBackend } from './backend/cpu/cpuBackend';
 import { acquireGpu } from './backend/webgpu/device';
+import type { FaultInjection } from './backend/webgpu/gpuRuntime';
 import { WebGpuBackend } from './backend/webgpu/webgpuBackend';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
@@ -18,6 +20,10 @@ export class BackendProvider {
   private recoveries = 0;
   /** Devices we destroyed ourselves: their loss is no accident. */
   private readonly forgotten = new WeakSet<GPUDevice>();
+  /** Why the CPU backend replaced WebGPU without the user asking; null while the choice holds. */
+  private fallback: string | null = null;
+  /** Simulated out-of-memory errors, shared by every device this provider makes. */
+  private readonly faults: FaultInjection = { outOfMemory: 0 };
 
   constructor(
     private readonly gpu: GPU | undefined,
@@ -34,11 +40,36 @@ export class BackendProvider {
     return (await this.current()).capabilities;
   }
 
-  /** Switches backend; the next call creates the new one. */
+  /** Switches backend (ending a fallback to the CPU); the next call creates the new one. */
   choose(choice: BackendChoice): void {
-    if (choice === this.choice) return;
+    if (choice === this.choice && this.fallback === null) return;
     this.choice = choice;
-    void this.dispose();
+    this.fallback = null;
+    void this.reset();
+  }
+
+  /** Drops the backend and everything on it (a GPU device is destroyed, freeing all its buffers); the next call creates a fresh one. */
+  async reset(): Promise<void> {
+    const old = this.ready;
+    this.ready = null;
+    const got = await old?.catch(() => null);
+    if (got?.backend instanceof WebGpuBackend) {
+      const device = got.backend.runtime.device;
+      this.forgotten.add(device);
+      got.backend.destroy();
+      device.destroy();
+    }
+  }
+
+  /** Runs on the CPU backend from now on, until the user chooses a backend; `reason` is what the UI shows. */
+  fallBackToCpu(reason: string): void {
+    this.fallback = reason;
+    void this.reset();
+  }
+
+  /** Makes the next `count` out-of-memory checks of any GPU device fail, as a real out-of-memory would (tests of the recovery path). */
+  simulateOutOfMemory(count: number): void {
+    this.faults.outOfMemory = count;
   }
 
   /** Destroys the GPU device on purpose, as a driver reset would (tests of the recovery path). */
@@ -51,26 +82,15 @@ export class BackendProvider {
     return (this.ready ??= this.create());
   }
 
-  private async dispose(): Promise<void> {
-    const old = this.ready;
-    this.ready = null;
-    const got = await old?.catch(() => null);
-    if (got?.backend instanceof WebGpuBackend) {
-      const device = got.backend.runtime.device;
-      this.forgotten.add(device);
-      got.backend.destroy();
-      device.destroy();
-    }
-  }
-
   private async create(): Promise<{ backend: Backend; capabilities: Capabilities }> {
+    if (this.fallback !== null) return { backend: new CpuBackend(), capabilities: { backend: 'cpu', reason: this.fallback } };
     if (this.choice === 'cpu') return { backend: new CpuBackend(), capabilities: { backend: 'cpu', reason: 'CPU backend selected in settings.' } };
     const got = await acquireGpu(this.gpu);
     if ('reason' in got) {
       if (this.choice === 'webgpu') throw new Error(`WebGPU was requested but is unavailable: ${got.reason}`);
       return { backend: new CpuBackend(), capabilities: { backend: 'cpu', reason: got.reason } };
     }
-    const backend = new WebGpuBackend(got.device, got.capabilities.adapter.isFallbackAdapter);
+    const backend = new WebGpuBackend(got.device, got.capabilities.adapter.isFallbackAdapter, this.faults);
     const capabilities: Capabilities = { backend: 'webgpu', gpu: got.capabilities };
     void got.device.lost.then((info) => this.onLost(got.device, info));
     return { backend, capabilities };

@@ -49,6 +49,15 @@ const api = {
     return provider.loseDevice();
   },
 
+  /**
+   * Development builds only (the page exposes the engine as window.hawkEngine there): the next
+   * `count` GPU steps report out-of-memory, to exercise the engine's retry and CPU fallback.
+   */
+  simulateOutOfMemory(count: number): void {
+    if (!import.meta.env.DEV) throw new Error('simulateOutOfMemory is only available in development builds.');
+    provider.simulateOutOfMemory(count);
+  },
+
   /** Downloads (or reads from cache), verifies and builds the models, reporting progress per file. */
   load(onEvent?: (e: LoadEvent) => void): Promise<{ model: string; totalBytes: number }> {
     return engine.load((e) => onEvent?.(e));

@@ -4,7 +4,7 @@ import { formatPercent } from '../format';
 interface Props {
   accepted: readonly number[];
   drafted: readonly number[];
-  /** True while the numbers are estimated from step events rather than the final summary. */
+  /** True while the run is going: the counts of the steps so far. */
   live: boolean;
 }
 
@@ -17,7 +17,7 @@ export function AcceptanceChart({ accepted, drafted, live }: Props) {
   const summary = depths.map((x) => `position ${x.depth}: ${formatPercent(x.rate)}`).join(', ');
   return (
     <figure className="chart" data-testid="acceptance-chart">
-      <svg viewBox={`0 0 ${W} ${H + PAD}`} role="img" aria-label={`Acceptance by draft position${live ? ' (live estimate)' : ''}: ${summary}`}>
+      <svg viewBox={`0 0 ${W} ${H + PAD}`} role="img" aria-label={`Acceptance by draft position${live ? ' (so far)' : ''}: ${summary}`}>
         <line x1={PAD} y1={H} x2={W} y2={H} stroke="#999" />
         {depths.map((x, i) => {
           const h = Math.max(1, x.rate * (H - 12));
@@ -32,7 +32,7 @@ export function AcceptanceChart({ accepted, drafted, live }: Props) {
           );
         })}
       </svg>
-      <figcaption>Acceptance (%) by draft position{live ? ' — live estimate' : ''}</figcaption>
+      <figcaption>Acceptance (%) by draft position{live ? ' — so far' : ''}</figcaption>
     </figure>
   );
 }

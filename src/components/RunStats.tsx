@@ -39,7 +39,7 @@ export function RunStats({ run }: { run: RunView }) {
         )}
       </dl>
       {run.settings.n > 0 && (
-        <AcceptanceChart accepted={s ? s.acceptedByDepth : run.liveAccepted} drafted={s ? s.draftedByDepth : run.liveDrafted} live={live} />
+        <AcceptanceChart accepted={s ? s.acceptedByDepth : run.depths.accepted} drafted={s ? s.draftedByDepth : run.depths.drafted} live={live} />
       )}
     </div>
   );

@@ -2,6 +2,7 @@
  * One text-to-image generation on loaded models: encode the prompt, decode the token grid (plain AR
  * or Hawk), and stream every step's tokens and every finished pixel row to the caller.
  */
+import { NO_DEPTHS, addStepDepths } from '../../src/acceptance';
 import type { GenerateEvent, GenerateSettings, GenerationSummary, TokenSource } from '../../src/types';
 import type { Backend, Tensor } from '../backend/backend';
 import type { Neighbourhoods } from '../decoding/acceptance';
@@ -53,7 +54,7 @@ export async function generateImage(
 
   const started = performance.now();
   const sources: TokenSource[] = [];
-  const acceptedByDepth: number[] = [], draftedByDepth: number[] = [];
+  let depths = NO_DEPTHS;
   let targetForwards = 0, rowsShown = 0;
   let committed: number[] = [];
   // Row decodes run one after another, off the decoding loop's critical path until the end.
@@ -66,11 +67,10 @@ export async function generateImage(
         targetForwards += s.targetForwards;
         sources.push(...s.sources);
         committed = [...committed, ...s.tokens];
-        for (let d = 0; d < s.n; d++) draftedByDepth[d] = (draftedByDepth[d] ?? 0) + 1;
-        for (const d of s.acceptedDepths) acceptedByDepth[d - 1] = (acceptedByDepth[d - 1] ?? 0) + 1;
+        depths = addStepDepths(depths, s);
         onEvent({
           kind: 'step', first: s.first, tokens: s.tokens, sources: s.sources, drafted: s.drafted, accepted: s.accepted,
-          elapsedMs: performance.now() - started, stepMs: s.ms, targetForwards,
+          n: s.n, acceptedDepths: s.acceptedDepths, elapsedMs: performance.now() - started, stepMs: s.ms, targetForwards,
         });
         const rows = Math.floor(committed.length / W);
         if (m.decodeRows && rows > rowsShown) {
@@ -82,11 +82,14 @@ export async function generateImage(
       },
     });
     await pending;
-    for (let d = draftedByDepth.length - 1; d >= 0; d--) acceptedByDepth[d] ??= 0;
     return {
       prompt, settings, backend: m.backend.name, tokens, sources, totalMs: performance.now() - started, targetForwards,
-      tokensPerForward: tokens.length / targetForwards, acceptedByDepth, draftedByDepth,
+      tokensPerForward: tokens.length / targetForwards, acceptedByDepth: depths.accepted, draftedByDepth: depths.drafted,
     };
+  } catch (err) {
+    // Rows of a failed attempt must not reach the caller after it hears of the failure (and maybe retries).
+    await pending.catch(() => {});
+    throw err;
   } finally {
     m.backend.release(cond);
   }

@@ -1,12 +1,14 @@
 /**
  * The engine behind the worker API: loads the shipped models once (verified, cached), uploads them
  * to the current backend (again after a device loss or a backend switch), and runs one generation
- * at a time — a new request cancels the running one.
+ * at a time — a new request cancels the running one. A generation that runs the GPU out of memory
+ * starts over on a fresh device, and after a second time on the CPU backend.
  */
-import type { GenerateEvent, GenerateSettings, GenerationSummary, LoadEvent } from '../../src/types';
+import type { GenerateEvent, GenerateSettings, GenerationSummary, LoadEvent, RetryEvent } from '../../src/types';
 import { validatePrompt } from '../../src/prompt';
 import { validateSettings } from '../../src/settings';
 import type { Backend } from '../backend/backend';
+import { GpuOutOfMemoryError } from '../backend/webgpu/gpuRuntime';
 import type { BackendProvider } from '../backendProvider';
 import { type LoadedModel, loadModelFiles } from '../loading/modelStore';
 import { DraftModel, uploadDraftWeights } from '../model/draft';
@@ -24,6 +26,8 @@ const VQ_CODEBOOK = '../vq/codebook.safetensors';
  * median nearest neighbour sits at 0.41) as interchangeable: close enough to decode alike.
  */
 const RELAXED = { k: 4, radius: 0.5 };
+/** Generations restarted on a fresh GPU device after running out of memory, before falling back to the CPU. */
+const GPU_RETRIES = 1;
 
 export class HawkEngine {
   private files: Promise<LoadedModel> | null = null;
@@ -39,7 +43,11 @@ export class HawkEngine {
   /** Downloads (or reads from cache) and verifies every model file, then builds the models. */
   async load(onEvent?: (e: LoadEvent) => void): Promise<{ model: string; totalBytes: number }> {
     const files = await this.loadFiles(onEvent);
-    await this.ready();
+    await this.ready().catch(async (err: unknown) => {
+      // Only free what was uploaded: generate() retries and falls back, and tells the user so.
+      if (!(err instanceof GpuOutOfMemoryError)) throw err;
+      await this.releaseGpu();
+    });
     return { model: files.manifest.name, totalBytes: files.manifest.files.reduce((a, f) => a + f.bytes, 0) };
   }
 
@@ -52,9 +60,16 @@ export class HawkEngine {
     try {
       if (checked.notice) onEvent({ kind: 'notice', message: checked.notice });
       await this.loadFiles(onEvent);
-      const models = await this.ready();
-      controller.signal.throwIfAborted();
-      return await generateImage(models, checked.text, settings, onEvent, controller.signal);
+      for (let failures = 0; ; failures++) {
+        try {
+          const models = await this.ready();
+          controller.signal.throwIfAborted();
+          return await generateImage(models, checked.text, settings, onEvent, controller.signal);
+        } catch (err) {
+          if (!(err instanceof GpuOutOfMemoryError) || controller.signal.aborted || failures > GPU_RETRIES) throw err;
+          onEvent(await this.recoverFromOutOfMemory(failures < GPU_RETRIES));
+        }
+      }
     } catch (err) {
       if (controller.signal.aborted) throw new Error('Generation cancelled.');
       throw err;
@@ -72,6 +87,28 @@ export class HawkEngine {
   cancel(): void {
     this.running?.abort();
     this.running = null;
+  }
+
+  /**
+   * Frees everything on the GPU and says where the generation starts over: on a fresh device
+   * (`onGpu`), else on the CPU backend, which then stays until the user chooses a backend.
+   */
+  private async recoverFromOutOfMemory(onGpu: boolean): Promise<RetryEvent> {
+    await this.releaseGpu();
+    if (!onGpu) this.provider.fallBackToCpu('the GPU ran out of memory twice in one generation');
+    return {
+      kind: 'retry',
+      capabilities: await this.provider.capabilities(),
+      message: onGpu
+        ? 'The GPU ran out of memory; everything cached on it was released and the generation restarted on a fresh GPU device.'
+        : 'The GPU ran out of memory again; the generation restarted on the CPU backend (slower), which stays in use until you choose a backend in the settings.',
+    };
+  }
+
+  /** Drops the models and the device they live on: destroying the device frees every buffer, the pool's free lists included. */
+  private async releaseGpu(): Promise<void> {
+    this.models = null;
+    await this.provider.reset();
   }
 
   private loadFiles(onEvent?: (e: LoadEvent) => void): Promise<LoadedModel> {

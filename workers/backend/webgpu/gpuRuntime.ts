@@ -4,6 +4,11 @@
  *
  * Uniform parameters of all dispatches of a submit live in one arena: each dispatch gets a
  * 256-byte slot, the whole arena is written with a single `writeBuffer` just before the submit.
+ *
+ * Out of memory: everything recorded between two reads (allocations, uploads, dispatches) runs
+ * inside one 'out-of-memory' error scope, popped by the read that ends it, so detection costs no
+ * await per buffer. A failed allocation makes that read throw `GpuOutOfMemoryError`; an exception
+ * thrown by `createBuffer` (a size out of range) becomes one at once.
  */
 import { type DType, type Tensor, numel } from '../backend';
 import { BufferPool } from './bufferPool';
@@ -48,6 +53,19 @@ export interface Dispatch {
   workgroups: [number, number?, number?];
 }
 
+/** The GPU could not allocate memory for the work of a step (or its uploads); the backend should be dropped. */
+export class GpuOutOfMemoryError extends Error {
+  override name = 'GpuOutOfMemoryError';
+}
+
+/**
+ * Test hook, shared by every runtime of a worker so that it outlives a device: the next
+ * `outOfMemory` scopes report out-of-memory as if the device had, whatever the device says.
+ */
+export interface FaultInjection {
+  outOfMemory: number;
+}
+
 const SLOT_BYTES = 256;
 const ARENA_SLOTS = 256;
 
@@ -70,20 +88,25 @@ export class GpuRuntime {
   private arenaIndex = 0;
   private slot = 0;
   private readonly stagingFree: GPUBuffer[] = [];
+  /** True while an 'out-of-memory' error scope is pushed for the work since the last read. */
+  private scopeOpen = false;
 
-  constructor(readonly device: GPUDevice) {
+  constructor(
+    readonly device: GPUDevice,
+    private readonly faults: FaultInjection = { outOfMemory: 0 },
+  ) {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
   }
 
   /** A new pooled tensor whose contents the next kernel will write. */
   output(shape: readonly number[], dtype: DType = 'f32'): GpuTensor {
-    return new GpuTensor(shape, dtype, this.pool.acquire(bytesOf(shape, dtype), false), true);
+    return new GpuTensor(shape, dtype, this.allocate(() => this.pool.acquire(bytesOf(shape, dtype), false)), true);
   }
 
   /** A pooled tensor filled from the host now (ordered before everything recorded but not yet submitted). */
   uploadTensor(data: ArrayBufferView, shape: readonly number[], dtype: DType): GpuTensor {
-    const t = new GpuTensor(shape, dtype, this.pool.acquire(bytesOf(shape, dtype), true), true);
+    const t = new GpuTensor(shape, dtype, this.allocate(() => this.pool.acquire(bytesOf(shape, dtype), true)), true);
     const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     // writeBuffer wants a multiple of 4 bytes: an odd count of halves gets one zero half of padding.
     if (bytes.byteLength % 4) {
@@ -103,6 +126,7 @@ export class GpuRuntime {
 
   dispatch(d: Dispatch): void {
     if (d.params.length > SLOT_BYTES / 4) throw new Error(`${d.label}: too many uniform parameters`);
+    this.openScope();
     const pipeline = this.pipelines.get(d.label, d.code, d.constants, d.entryPoint);
     if (this.slot === ARENA_SLOTS) this.nextArena();
     const arena = this.arena();
@@ -125,6 +149,7 @@ export class GpuRuntime {
 
   /** Records a buffer-to-buffer copy in order with the dispatches. */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.openScope();
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
@@ -142,14 +167,25 @@ export class GpuRuntime {
     this.stats.submits++;
   }
 
-  /** Submits the recorded work and copies `bytes` of `buffer` back to the host. */
+  /**
+   * Submits the recorded work and copies `bytes` of `buffer` back to the host. Throws
+   * `GpuOutOfMemoryError` when anything since the previous read failed to allocate.
+   */
   async readBuffer(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.takeStaging(size);
+    const staging = this.allocate(() => this.takeStaging(size));
     this.copy(buffer, 0, staging, 0, size);
     this.flush();
     this.stats.readbacks++;
-    await staging.mapAsync(GPUMapMode.READ, 0, size);
+    const outOfMemory = this.closeScope();
+    const mapped = staging.mapAsync(GPUMapMode.READ, 0, size);
+    // Both settle when the GPU has finished this submit: waiting for the scope first adds no round trip.
+    const message = await outOfMemory;
+    if (message !== null) {
+      void mapped.then(() => { staging.unmap(); this.stagingFree.push(staging); }, () => {});
+      throw new GpuOutOfMemoryError(`The GPU ran out of memory: ${message}`);
+    }
+    await mapped;
     const result = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
     this.stagingFree.push(staging);
@@ -160,6 +196,33 @@ export class GpuRuntime {
     this.pool.destroy();
     this.arenas.forEach((b) => b.destroy());
     this.stagingFree.forEach((b) => b.destroy());
+  }
+
+  private openScope(): void {
+    if (this.scopeOpen) return;
+    this.device.pushErrorScope('out-of-memory');
+    this.scopeOpen = true;
+  }
+
+  /** Pops the scope of the work since the last read: the device's out-of-memory message, or null. */
+  private async closeScope(): Promise<string | null> {
+    this.scopeOpen = false;
+    const popped = this.device.popErrorScope();
+    // Decided now, not after the await, so that the N scopes after the request are the ones that fail.
+    const injected = this.faults.outOfMemory > 0;
+    if (injected) this.faults.outOfMemory--;
+    const error = await popped;
+    return error ? error.message : injected ? 'simulated out-of-memory error' : null;
+  }
+
+  /** Creates a buffer inside the open scope; an exception from `createBuffer` counts as out of memory too. */
+  private allocate(create: () => GPUBuffer): GPUBuffer {
+    this.openScope();
+    try {
+      return create();
+    } catch (e) {
+      throw new GpuOutOfMemoryError(`GPU buffer allocation failed: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   private takeStaging(size: number): GPUBuffer {
@@ -184,7 +247,7 @@ export class GpuRuntime {
 
   private arena(): GPUBuffer {
     while (this.arenas.length <= this.arenaIndex) {
-      this.arenas.push(this.device.createBuffer({ size: SLOT_BYTES * ARENA_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
+      this.arenas.push(this.allocate(() => this.device.createBuffer({ size: SLOT_BYTES * ARENA_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })));
     }
     return this.arenas[this.arenaIndex];
   }

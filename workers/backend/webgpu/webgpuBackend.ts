@@ -4,7 +4,7 @@
  * modules in ./kernels.
  */
 import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, numel } from '../backend';
-import { GpuRuntime, GpuTensor, bytesOf } from './gpuRuntime';
+import { type FaultInjection, GpuRuntime, GpuTensor, bytesOf } from './gpuRuntime';
 import { add, cfg, silu, swiglu } from './kernels/elementwise';
 import { matmul } from './kernels/matmul';
 import { rmsnorm } from './kernels/rmsnorm';
@@ -29,9 +29,10 @@ export class WebGpuBackend implements Backend {
    * `widenWeights`: store f16 weights as f32. On CPU-emulated adapters (SwiftShader) converting
    * halves costs more instructions than the bytes it saves: f32 GEMV streams 23% more parameters per
    * second there (bench/KERNELS.md). Real GPUs are bandwidth-bound and keep f16.
+   * `faults`: simulated out-of-memory errors (see GpuRuntime), shared across the worker's devices.
    */
-  constructor(device: GPUDevice, readonly widenWeights = false) {
-    this.runtime = new GpuRuntime(device);
+  constructor(device: GPUDevice, readonly widenWeights = false, faults?: FaultInjection) {
+    this.runtime = new GpuRuntime(device, faults);
   }
 
   upload(data: HostData, shape: readonly number[], dtype: DType = data instanceof Uint32Array ? 'u32' : 'f32'): Tensor {
