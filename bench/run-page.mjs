@@ -1,8 +1,8 @@
 // Runs a benchmark page in headless Debian Chromium (WebGPU on SwiftShader here):
 //   node bench/run-page.mjs <page> [key=value …]     e.g. `npm run bench:kernels -- reps=9`
-// serves bench/<page>.html with Vite, waits for `window.benchResult` ({ adapter, table, lines?, error? }),
-// prints the table and lines, writes the whole result to bench/results/<page>-<date>.json, and exits
-// non-zero when the page reports an error.
+// serves bench/<page>.html with Vite, waits for `window.benchResult` ({ adapter, table, lines?, error? }), prints the
+// table and lines, writes the whole result to bench/results/<page>-<date>.json, and exits non-zero when the page reports
+// an error or logs nothing for 30 minutes.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,10 +28,15 @@ try {
       '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-domain-reliability'],
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => console.error(`[page] ${m.text()}`));
+  // A full `npm run bench` takes hours, so the limit is on silence: the pages log every measurement.
+  let lastLog = Date.now();
+  page.on('console', (m) => { lastLog = Date.now(); console.error(`[page] ${m.text()}`); });
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   await page.goto(url);
-  await page.waitForFunction(() => window.benchResult !== undefined, null, { timeout: 30 * 60_000, polling: 500 });
+  while (!(await page.evaluate(() => window.benchResult !== undefined))) {
+    if (Date.now() - lastLog > 30 * 60_000) throw new Error('the page logged nothing for 30 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
   const result = await page.evaluate(() => window.benchResult);
   console.log(`\nadapter: ${result.adapter}`);
   console.table(result.table);

@@ -1,0 +1,52 @@
+"""score_bench on a tiny synthetic bench result: random token grids, the shipped VQ decoder and evaluator (no dataset
+needed), the "fidelity" section's shape and keys, and distance ~0 between identical image sets."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from training.score_bench import bench_prompts, decode, load_shipped_vq, score_file
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # tiny ops: a second OpenMP thread only spins against the other jobs on a shared CPU
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_fidelity_section(tmp_path):
+    rng = np.random.RandomState(0)
+    prompts, reps = ["red apple, fluent", "two blue cars on the left"], 3
+    ar = {(p, rep): rng.randint(0, 1024, 256).tolist() for p in prompts for rep in range(reps)}
+    runs = [dict(config=config, prompt=p, rep=rep, tokens=tokens if config != "n4v1" else rng.randint(0, 1024, 256).tolist())
+            for (p, rep), tokens in ar.items() for config in ("ar", "ar2", "n4v1")]  # ar2 = the very same grids as ar
+    path = tmp_path / "bench-synthetic.json"
+    path.write_text(json.dumps(dict(page="bench", data=dict(runs=runs))))
+    real = decode(load_shipped_vq(), list(ar.values()))  # the "real" set: exactly plain AR's images
+
+    fidelity = score_file(str(path), real)
+
+    assert json.loads(path.read_text())["fidelity"]["configs"] == fidelity["configs"]
+    assert fidelity["real"]["images"] == len(ar)
+    by = {c["config"]: c for c in fidelity["configs"]}
+    assert list(by) == ["ar", "ar2", "n4v1"]
+    for c in by.values():
+        assert set(c) == {"config", "images", "fdReal", "fdAr", "clipScore", "diversity"} and c["images"] == len(ar)
+        assert -1 <= c["clipScore"] <= 1 and 0 <= c["diversity"] <= 2
+    assert by["ar"]["fdAr"] is None
+    assert abs(by["ar"]["fdReal"]) < 1e-6 and abs(by["ar2"]["fdAr"]) < 1e-6 and abs(by["ar2"]["fdReal"]) < 1e-6
+    assert by["n4v1"]["fdAr"] > 1e-3
+    assert by["ar2"]["clipScore"] == pytest.approx(by["ar"]["clipScore"])
+
+
+def test_prompt_sets():
+    meta = [dict(label=f"thing {i}", style="noto", tags=["tag"], concept=f"C{i}", split="test" if i % 2 else "train")
+            for i in range(20)]
+    sets = bench_prompts(meta, n_held_out=4, n_composed=5)
+    assert len(sets["heldOut"]) == 4 and all(p.endswith(", noto, tag") for p in sets["heldOut"])
+    assert all(int(p.split()[1][:-1]) % 2 for p in sets["heldOut"])  # test-split concepts only
+    assert len(set(sets["composed"])) == 5 and sets == bench_prompts(meta, n_held_out=4, n_composed=5)  # seeded
