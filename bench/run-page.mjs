@@ -13,7 +13,8 @@ import { chromium } from 'playwright-core';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const [pageName, ...args] = process.argv.slice(2);
 if (!pageName) throw new Error('usage: node bench/run-page.mjs <page> [key=value …]');
-const query = args.join('&');
+// key=value pairs, each side URL-encoded (a prompt may hold '&', '#' or spaces).
+const query = args.map((a) => a.split(/=(.*)/s, 2).map(encodeURIComponent).join('=')).join('&');
 const server = await createServer({ root, logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
 await server.listen();
 const url = `${server.resolvedUrls.local[0]}bench/${pageName}.html${query ? `?${query}` : ''}`;
