@@ -3,28 +3,11 @@
  * shipped target and draft models; on SwiftShader a 256-token image takes about a minute.
  */
 import { type Locator, type Page, expect, test } from '@playwright/test';
-
-const RUN_TIMEOUT = 300_000;
-
-const field = (page: Page, label: string) => page.getByLabel(label, { exact: true });
+import { RUN_TIMEOUT, start, waitDone } from './run';
 
 async function open(page: Page) {
   await page.goto('/');
   await expect(page.getByTestId('status')).toContainText('WebGPU on', { timeout: 30_000 });
-}
-
-/** Fills the prompt and the given numeric settings (by their NUMBER_RULES labels) and clicks Generate. */
-async function start(page: Page, prompt: string, settings: Record<string, number> = {}) {
-  await page.getByLabel('Prompt').fill(prompt);
-  for (const [label, value] of Object.entries(settings)) await field(page, label).fill(String(value));
-  await page.getByRole('button', { name: 'Generate' }).click();
-}
-
-/** Waits for the run to end, and fails at once (with the page's error) if it ended any other way. */
-async function waitDone(run: Locator) {
-  await expect.poll(() => run.getAttribute('data-phase'), { timeout: RUN_TIMEOUT }).toMatch(/done|failed|cancelled/);
-  const errors = (await run.page().getByRole('alert').allInnerTexts()).join(' ');
-  expect(await run.getAttribute('data-phase'), errors).toBe('done');
 }
 
 /** The canvas pixels of a run panel, as a plain array (RGBA, 64×64). */

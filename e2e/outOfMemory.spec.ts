@@ -4,15 +4,13 @@
  * one takes. Settings that keep a run short: greedy, no guidance (batch 1), long speculation.
  */
 import { type Locator, type Page, expect, test } from '@playwright/test';
+import { RUN_TIMEOUT, field, start, waitDone } from './run';
 import { shoot } from './shoot';
 
-const RUN_TIMEOUT = 300_000;
 const FAST = { 'Speculation length': 8, 'Vertical depth': 2, Temperature: 0, 'Guidance scale': 1 };
 const PROMPT = 'red apple, fluent';
 
 test.describe.configure({ timeout: 2 * RUN_TIMEOUT });
-
-const field = (page: Page, label: string) => page.getByLabel(label, { exact: true });
 
 /** Opens the page on WebGPU and makes the next `count` GPU steps run out of memory. */
 async function openWithOutOfMemory(page: Page, count: number) {
@@ -20,19 +18,6 @@ async function openWithOutOfMemory(page: Page, count: number) {
   await page.goto('/');
   await expect(page.getByTestId('status')).toContainText('WebGPU on', { timeout: 30_000 });
   await page.evaluate((n) => (window as unknown as { hawkEngine: { simulateOutOfMemory(count: number): Promise<void> } }).hawkEngine.simulateOutOfMemory(n), count);
-}
-
-async function generate(page: Page) {
-  await page.getByLabel('Prompt').fill(PROMPT);
-  for (const [label, value] of Object.entries(FAST)) await field(page, label).fill(String(value));
-  await page.getByRole('button', { name: 'Generate' }).click();
-}
-
-/** Waits for the run to end, and fails at once (with the page's alerts) if it ended any other way. */
-async function waitDone(run: Locator) {
-  await expect.poll(() => run.getAttribute('data-phase'), { timeout: RUN_TIMEOUT }).toMatch(/done|failed|cancelled/);
-  const alerts = (await run.page().getByRole('alert').allInnerTexts()).join(' ');
-  expect(await run.getAttribute('data-phase'), alerts).toBe('done');
 }
 
 /** Every pixel of the 64×64 canvas is painted (opaque). */
@@ -48,7 +33,7 @@ async function expectInputsKept(page: Page) {
 
 test('one out-of-memory: the page says so, the generation restarts on a fresh GPU device and completes there', async ({ page }) => {
   await openWithOutOfMemory(page, 1);
-  await generate(page);
+  await start(page, PROMPT, FAST);
   const run = page.getByTestId('run-main');
   await expect(page.getByTestId('engine-banner')).toContainText('The GPU ran out of memory; everything cached on it was released and the generation restarted on a fresh GPU device.', { timeout: 120_000 });
   await waitDone(run);
@@ -62,7 +47,7 @@ test('one out-of-memory: the page says so, the generation restarts on a fresh GP
 
 test('persistent out-of-memory: the page falls back to the CPU backend, says so, and the image completes', async ({ page }) => {
   await openWithOutOfMemory(page, 1000);
-  await generate(page);
+  await start(page, PROMPT, FAST);
   const run = page.getByTestId('run-main');
   await expect(page.getByTestId('engine-banner')).toContainText('The GPU ran out of memory again; the generation restarted on the CPU backend (slower)', { timeout: 120_000 });
   await expect(page.getByTestId('cpu-banner')).toContainText('the GPU ran out of memory twice in one generation');

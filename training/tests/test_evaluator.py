@@ -10,13 +10,7 @@ from training.evaluator import (EvalConfig, Evaluator, clip_score, diversity, ex
 WORDS = ["<pad>", "<unk>", "red", "apple", "grinning", "face", "twemoji", "noto", "fluent", "cat", "dog", "blue"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # tiny ops: a second OpenMP thread only spins against the other jobs on a shared CPU (10x slower here)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny(seed=0):

@@ -4,18 +4,11 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from training.score_bench import bench_prompts, decode, load_shipped_vq, score_file
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # tiny ops: a second OpenMP thread only spins against the other jobs on a shared CPU
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_fidelity_section(tmp_path):
