@@ -51,6 +51,8 @@ export interface StepEvent {
   /** Milliseconds since the generation started. */
   elapsedMs: number;
   stepMs: number;
+  /** Of stepMs, the time the draft model took to propose (0 without a draft). */
+  draftMs: number;
   targetForwards: number;
 }
 
@@ -96,6 +98,12 @@ export interface GenerationSummary {
   tokens: number[];
   sources: TokenSource[];
   totalMs: number;
+  /** Of totalMs, the time the draft model took to propose. */
+  draftMs: number;
+  /** Time spent decoding token rows to pixels (VQ decoder), mostly concurrent with token decoding. */
+  decodeMs: number;
+  /** Of totalMs, the wait after the last token for the last pixel rows. */
+  decodeTailMs: number;
   targetForwards: number;
   /** Mean tokens committed per target forward (1 for plain AR). */
   tokensPerForward: number;

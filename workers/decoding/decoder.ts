@@ -64,6 +64,8 @@ export interface StepStats {
   /** Target forward passes in this step (always 1). */
   targetForwards: number;
   ms: number;
+  /** Of ms, the time the drafter took to propose. */
+  draftMs: number;
 }
 
 export interface DecodeOptions {
@@ -96,7 +98,7 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
   const t0 = performance.now();
   const prefill = await target.prefill(prefixCond, prefixUncond);
   const tokens = [pick(prefill.logits)];
-  o.onStep?.({ first: 0, tokens: [tokens[0]], sources: ['target'], n: 0, drafted: 0, accepted: 0, acceptedBySource: { horizontal: 0, vertical: 0 }, acceptedDepths: [], targetForwards: 1, ms: performance.now() - t0 });
+  o.onStep?.({ first: 0, tokens: [tokens[0]], sources: ['target'], n: 0, drafted: 0, accepted: 0, acceptedBySource: { horizontal: 0, vertical: 0 }, acceptedDepths: [], targetForwards: 1, ms: performance.now() - t0, draftMs: 0 });
   let fed = 0; // tokens whose K/V sit in their final cache slots
   let hidden: HiddenRows = { tensor: prefill.hidden, batch: target.batch, perSequence: P, rows: [{ row: P - 1, input: -1 }] };
   let n = o.n;
@@ -107,6 +109,7 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
     const root = tokens.length - 1;
     const maxDepth = Math.min(n, o.length - 1 - root);
     const proposals = o.drafter && maxDepth > 0 ? await o.drafter.propose({ tokens, hidden, maxDepth }) : [];
+    const draftMs = performance.now() - start;
     target.model.backend.release(hidden.tensor);
 
     // Tree: node 0 = root, main chain at 1..d, then the other candidates as leaves of the chain.
@@ -151,7 +154,7 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
     tokens.push(...emitted.slice(0, o.length - tokens.length));
     o.onStep?.({
       first, tokens: tokens.slice(first), sources: sources.slice(0, tokens.length - first), n: maxDepth, drafted: nodes.length - 1, accepted: walk.path.length, acceptedBySource,
-      acceptedDepths: walk.path.map(depthOf), targetForwards: 1, ms: performance.now() - start,
+      acceptedDepths: walk.path.map(depthOf), targetForwards: 1, ms: performance.now() - start, draftMs,
     });
     if (o.adaptive && chainLen > 0) n = inPlace === chainLen ? Math.min(o.n, n + 1) : walk.path.length === 0 ? Math.max(1, n - 1) : n;
   }

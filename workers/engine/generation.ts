@@ -55,7 +55,7 @@ export async function generateImage(
   const started = performance.now();
   const sources: TokenSource[] = [];
   let depths = NO_DEPTHS;
-  let targetForwards = 0, rowsShown = 0;
+  let targetForwards = 0, rowsShown = 0, draftMs = 0, decodeMs = 0;
   let committed: number[] = [];
   // Row decodes run one after another, off the decoding loop's critical path until the end.
   let pending: Promise<void> = Promise.resolve();
@@ -65,25 +65,30 @@ export async function generateImage(
       relaxed: settings.acceptance === 'relaxed' ? m.neighbourhoods : undefined,
       onStep: (s) => {
         targetForwards += s.targetForwards;
+        draftMs += s.draftMs;
         sources.push(...s.sources);
         committed = [...committed, ...s.tokens];
         depths = addStepDepths(depths, s);
         onEvent({
           kind: 'step', first: s.first, tokens: s.tokens, sources: s.sources, drafted: s.drafted, accepted: s.accepted,
-          n: s.n, acceptedDepths: s.acceptedDepths, elapsedMs: performance.now() - started, stepMs: s.ms, targetForwards,
+          n: s.n, acceptedDepths: s.acceptedDepths, elapsedMs: performance.now() - started, stepMs: s.ms, draftMs: s.draftMs, targetForwards,
         });
         const rows = Math.floor(committed.length / W);
         if (m.decodeRows && rows > rowsShown) {
           rowsShown = rows;
-          pending = pending.then(() => m.decodeRows!(committed.slice(0, rows * W), rows)).then((img) => {
+          pending = pending.then(async () => {
+            const t0 = performance.now();
+            const img = await m.decodeRows!(committed.slice(0, rows * W), rows);
+            decodeMs += performance.now() - t0;
             onEvent({ kind: 'rows', y: 0, height: img.height, width: img.width, rgba: img.rgba });
           });
         }
       },
     });
+    const lastToken = performance.now();
     await pending;
     return {
-      prompt, settings, backend: m.backend.name, tokens, sources, totalMs: performance.now() - started, targetForwards,
+      prompt, settings, backend: m.backend.name, tokens, sources, totalMs: performance.now() - started, draftMs, decodeMs, decodeTailMs: performance.now() - lastToken, targetForwards,
       tokensPerForward: tokens.length / targetForwards, acceptedByDepth: depths.accepted, draftedByDepth: depths.drafted,
     };
   } catch (err) {

@@ -11,21 +11,9 @@ import type { Backend } from '../backend/backend';
 import { GpuOutOfMemoryError } from '../backend/webgpu/gpuRuntime';
 import type { BackendProvider } from '../backendProvider';
 import { type LoadedModel, loadModelFiles } from '../loading/modelStore';
-import { DraftModel, uploadDraftWeights } from '../model/draft';
-import { parseSafetensors } from '../model/safetensors';
-import { TargetModel, uploadTargetWeights } from '../model/target';
-import { TextEncoder, WordTokenizer, uploadTextWeights } from '../model/textEncoder';
-import { latentNeighbourhoods } from '../decoding/acceptance';
+import { VQ_DECODER, buildModels } from './buildModels';
 import { type LoadedModels, generateImage } from './generation';
-import { draftEntriesOf, targetConfigOf } from './modelConfig';
 
-const VQ_DECODER = '../vq/decoder.onnx';
-const VQ_CODEBOOK = '../vq/codebook.safetensors';
-/**
- * Relaxed acceptance treats a code's 3 nearest codes within distance 0.5 (unit-norm 8-d codes; the
- * median nearest neighbour sits at 0.41) as interchangeable: close enough to decode alike.
- */
-const RELAXED = { k: 4, radius: 0.5 };
 /** Generations restarted on a fresh GPU device after running out of memory, before falling back to the CPU. */
 const GPU_RETRIES = 1;
 
@@ -143,43 +131,7 @@ export class HawkEngine {
   }
 
   private async build(backend: Backend, loaded: LoadedModel): Promise<LoadedModels> {
-    const { manifest, files } = loaded;
-    const file = (path: string) => {
-      const bytes = files.get(path);
-      if (!bytes) throw new Error(`model file ${path} is not in the manifest`);
-      return bytes;
-    };
-    const tensors = (path: string) => {
-      const b = file(path);
-      return parseSafetensors(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-    };
-    const m = manifest as unknown as Record<string, Record<string, unknown>>;
-    const targetCfg = targetConfigOf(m);
-    const target = new TargetModel(backend, targetCfg, uploadTargetWeights(backend, targetCfg, tensors(String(m.target.weights))));
-
-    const t = m.text_encoder as Record<string, number | string>;
-    const textCfg = {
-      dim: Number(t.dim), nLayers: Number(t.n_layers), nHeads: Number(t.n_heads), hidden: Number(t.hidden), prefixLen: Number(t.prefix_len),
-      maxWords: Number(t.max_words), wordDim: Number(t.word_dim), vocabSize: Number(t.vocab_size), normEps: Number(t.norm_eps),
-    };
-    const text = new TextEncoder(backend, textCfg, uploadTextWeights(backend, textCfg, tensors(String(t.weights))));
-    const tokenizer = new WordTokenizer(JSON.parse(new TextDecoder().decode(file(String(t.vocab)))) as string[], textCfg.maxWords);
-
-    const drafts: LoadedModels['drafts'] = {};
-    for (const [name, entry] of Object.entries(draftEntriesOf(m, targetCfg))) {
-      if (name !== 'hawk' && name !== 'ablation') continue;
-      drafts[name] = new DraftModel(backend, entry.config, uploadDraftWeights(backend, entry.config, tensors(entry.weights)), target);
-    }
-
     const vq = await this.vqDecoder(loaded);
-    const codebook = tensors(VQ_CODEBOOK).get('codebook');
-    if (!codebook || codebook.dtype !== 'F32') throw new Error(`model file ${VQ_CODEBOOK} has no f32 "codebook" tensor`);
-    return {
-      backend, target, drafts,
-      neighbourhoods: latentNeighbourhoods(codebook.data as Float32Array, codebook.shape[0], RELAXED.k, RELAXED.radius),
-      encodePrompt: (prompt) => text.encode(tokenizer.encode(prompt)),
-      nullPrefix: text.nullPrefix,
-      decodeRows: (tokens, rows) => vq.decodeRows(Int32Array.from(tokens), rows),
-    };
+    return buildModels(backend, loaded, (tokens, rows) => vq.decodeRows(Int32Array.from(tokens), rows));
   }
 }
