@@ -24,3 +24,11 @@ export function writeJson(key: string, value: unknown): boolean {
     return false;
   }
 }
+
+export function removeKey(key: string): void {
+  try {
+    localStorage.removeItem(key);
+  } catch {
+    // nothing stored, nothing to remove
+  }
+}

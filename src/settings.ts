@@ -2,7 +2,7 @@
  * Generation settings: defaults, limits and validation, shared by the settings panel (to refuse
  * bad input early, with the same words) and the worker (which never trusts the page).
  */
-import type { GenerateSettings } from './types';
+import type { Capabilities, GenerateSettings } from './types';
 
 export const DEFAULT_SETTINGS: GenerateSettings = {
   n: 4,
@@ -17,6 +17,25 @@ export const DEFAULT_SETTINGS: GenerateSettings = {
   acceptance: 'lossless',
   draft: 'hawk',
 };
+
+/**
+ * Whether verifying k drafted tokens costs about k single-token steps: a CPU-emulated adapter (SwiftShader is
+ * compute-bound: a forward pays for every row, where a GPU reads each weight once for all rows) or the CPU backend.
+ */
+export function isComputeBound(c: Capabilities | null): boolean {
+  if (!c) return false;
+  if (c.backend === 'cpu') return true;
+  const a = c.gpu.adapter;
+  return a.isFallbackAdapter || /swiftshader/i.test(`${a.architecture} ${a.description}`);
+}
+
+/**
+ * The defaults on this device. Compute-bound, only the shortest speculation pays: on SwiftShader n = 1 without
+ * vertical candidates ran 1.12× as fast as plain decoding at temperature 1, n = 4 with VSD 1 0.59× (bench/README.md).
+ */
+export function defaultSettingsFor(c: Capabilities | null): GenerateSettings {
+  return isComputeBound(c) ? { ...DEFAULT_SETTINGS, n: 1, vsd: 0 } : { ...DEFAULT_SETTINGS };
+}
 
 interface NumberRule {
   min: number;

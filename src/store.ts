@@ -5,8 +5,8 @@
 import { create } from 'zustand';
 import { type DepthCounts, NO_DEPTHS, addStepDepths } from './acceptance';
 import { type HistoryEntry, MAX_HISTORY, loadHistory, saveHistory } from './history';
-import { KEYS, readJson, writeJson } from './persist';
-import { DEFAULT_SETTINGS } from './settings';
+import { KEYS, readJson, removeKey, writeJson } from './persist';
+import { DEFAULT_SETTINGS, defaultSettingsFor } from './settings';
 import type { Capabilities, GenerateSettings, GenerationSummary, KernelCheck, LoadEvent, StepEvent, TokenSource } from './types';
 
 /** Image size in pixels the models produce (16×16 tokens of 4×4 pixels). */
@@ -64,6 +64,8 @@ export interface HawkState {
   banner: string | null;
   kernelChecks: KernelCheck[];
   settings: GenerateSettings;
+  /** The user changed a setting (now or in an earlier visit); until then the settings follow the device's defaults. */
+  settingsChosen: boolean;
   prefs: Prefs;
   runs: RunView[];
   load: LoadProgress;
@@ -126,26 +128,31 @@ export const useHawk = create<HawkState>((set, get) => ({
   banner: null,
   kernelChecks: [],
   settings: storedSettings(),
+  settingsChosen: readJson(KEYS.settings) !== null,
   prefs: storedPrefs(),
   runs: [],
   load: { files: {}, active: false },
   modelsReady: false,
   history: loadHistory(),
   setPrompt: (prompt) => set({ prompt }),
-  set: (partial) => set(partial),
+  set: (partial) => {
+    // The device is known: settings nobody chose take its defaults.
+    if (partial.capabilities && !get().settingsChosen) set({ ...partial, settings: defaultSettingsFor(partial.capabilities) });
+    else set(partial);
+  },
   setSetting: (key, value) => {
     const settings = { ...get().settings, [key]: value };
-    set({ settings });
+    set({ settings, settingsChosen: true });
     // Stored even while invalid: after a reload the field shows the same value and the same message.
     writeJson(KEYS.settings, settings);
   },
   setSettings: (settings) => {
-    set({ settings: { ...settings } });
+    set({ settings: { ...settings }, settingsChosen: true });
     writeJson(KEYS.settings, settings);
   },
   resetSettings: () => {
-    set({ settings: { ...DEFAULT_SETTINGS } });
-    writeJson(KEYS.settings, DEFAULT_SETTINGS);
+    set({ settings: defaultSettingsFor(get().capabilities), settingsChosen: false });
+    removeKey(KEYS.settings);
   },
   setPref: (key, value) => {
     const prefs = { ...get().prefs, [key]: value };
