@@ -1,22 +1,48 @@
-"""Every stage in order: python -m training.all [--vq-minutes 32] [--target-minutes 80]"""
+"""Every stage that builds the shipped models, in dependency order:
+
+python -m training.all [--vq-minutes 32] [--target-minutes 80] [--evaluator-minutes 15] [--draft-minutes 55] [--device cpu|cuda]
+python -m training.all --dry-run      # print the commands only
+
+dataset -> VQ (train + export decoder.onnx, codebook) -> tokens -> text encoder + target -> evaluator (train + export)
+-> Hawk and ablation drafts (distil together, export) -> app export (target, text, manifest with the drafts, golden)
+-> draft evaluation (the model card's agreement table) -> engine test fixtures -> sample grid.
+Each trainer checkpoints to training/out/ and resumes with its own --resume (see training/README.md).
+"""
 import argparse
 import subprocess
 import sys
 
 
-def run(*args):
-    print("+", " ".join(args), flush=True)
-    subprocess.run([sys.executable, "-m", *args], check=True)
+def stages(a) -> list[list[str]]:
+    return [
+        ["training.data"],
+        ["training.train_vq", "--minutes", a.vq_minutes],
+        ["training.tokenize"],
+        ["training.train_target", "--minutes", a.target_minutes, "--device", a.device],
+        ["training.train_evaluator", "--minutes", a.evaluator_minutes],
+        ["training.train_draft", "--variant", "both", "--minutes", a.draft_minutes],
+        ["training.train_draft", "--variant", "both", "--export"],
+        ["training.export"],  # after the drafts: the manifest lists them
+        ["training.eval_draft"],
+        ["training.fixtures"],
+        ["training.sample", "grinning face, twemoji", "red apple, fluent", "cat face, noto", "rocket, twemoji"],
+    ]
 
 
-if __name__ == "__main__":
+def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--vq-minutes", default="32")
     ap.add_argument("--target-minutes", default="80")
-    a = ap.parse_args()
-    run("training.data")
-    run("training.train_vq", "--minutes", a.vq_minutes)
-    run("training.tokenize")
-    run("training.train_target", "--minutes", a.target_minutes)
-    run("training.export")
-    run("training.sample", "grinning face, twemoji", "red apple, fluent", "cat face, noto", "rocket, twemoji")
+    ap.add_argument("--evaluator-minutes", default="15")
+    ap.add_argument("--draft-minutes", default="55")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--dry-run", action="store_true")
+    a = ap.parse_args(argv)
+    for args in stages(a):
+        print("+ python -m", " ".join(args), flush=True)
+        if not a.dry_run:
+            subprocess.run([sys.executable, "-m", *args], check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""training.all runs every stage, each after the stages whose outputs it reads."""
+import subprocess
+import sys
+
+from training import all as all_stages
+
+
+def test_dry_run_lists_every_stage_in_dependency_order():
+    out = subprocess.run([sys.executable, "-m", "training.all", "--dry-run", "--target-minutes", "5", "--device", "cuda"],
+                         check=True, capture_output=True, text=True).stdout
+    commands = [line.removeprefix("+ python -m ").split() for line in out.splitlines()]
+    modules = [c[0] for c in commands]
+    # Every stage module of training/ that builds a shipped file or a model-card number appears.
+    for m in ["training.data", "training.train_vq", "training.tokenize", "training.train_target", "training.train_evaluator",
+              "training.train_draft", "training.export", "training.eval_draft", "training.fixtures", "training.sample"]:
+        assert m in modules, m
+    first = modules.index
+    assert first("training.data") < first("training.train_vq") < first("training.tokenize") < first("training.train_target")
+    assert first("training.train_target") < first("training.train_draft")  # the draft distils the trained target
+    draft_export = commands.index(["training.train_draft", "--variant", "both", "--export"])
+    assert commands.index(["training.train_draft", "--variant", "both", "--minutes", "55"]) < draft_export < first("training.export")
+    assert first("training.export") < first("training.eval_draft")
+    assert ["training.train_target", "--minutes", "5", "--device", "cuda"] in commands
+
+
+def test_stage_modules_exist():
+    import importlib.util
+    class A:  # the defaults
+        vq_minutes = target_minutes = evaluator_minutes = draft_minutes = "1"
+        device = "cpu"
+    for args in all_stages.stages(A()):
+        assert importlib.util.find_spec(args[0]) is not None, args[0]
