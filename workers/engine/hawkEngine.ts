@@ -6,7 +6,7 @@
  */
 import type { GenerateEvent, GenerateSettings, GenerationSummary, LoadEvent, RetryEvent } from '../../src/types';
 import { validatePrompt } from '../../src/prompt';
-import { validateSettings } from '../../src/settings';
+import { isComputeBound, validateSettings } from '../../src/settings';
 import type { Backend } from '../backend/backend';
 import { GpuOutOfMemoryError } from '../backend/webgpu/gpuRuntime';
 import type { BackendProvider } from '../backendProvider';
@@ -119,12 +119,16 @@ export class HawkEngine {
     return this.models.models;
   }
 
-  /** One onnxruntime-web session, imported lazily so the worker starts without it. */
+  /**
+   * One onnxruntime-web session, imported lazily so the worker starts without it. On a CPU-emulated adapter it runs on
+   * ort's wasm kernels: there its WebGPU kernels took ~22 s of CPU per image for the 16 progressive decodes (and kept
+   * the last pixels ~4 s behind the last token), CPU that the token decoding needs.
+   */
   private vqDecoder(loaded: LoadedModel): Promise<import('../vqDecoder').VqDecoder> {
-    this.vq ??= import('../vqDecoder').then(({ VqDecoder }) => {
+    this.vq ??= Promise.all([import('../vqDecoder'), this.provider.capabilities()]).then(([{ VqDecoder }, capabilities]) => {
       const bytes = loaded.files.get(VQ_DECODER);
       if (!bytes) throw new Error(`model file ${VQ_DECODER} is not in the manifest`);
-      return VqDecoder.create(bytes);
+      return VqDecoder.create(bytes, capabilities.backend === 'webgpu' && !isComputeBound(capabilities));
     });
     this.vq.catch(() => { this.vq = null; });
     return this.vq;
