@@ -74,7 +74,7 @@ function section(svgFile) {
   const fidelity = new Map((result.fidelity?.configs ?? []).map((c) => [c.config, c]));
   const sets = [...new Set(prompts.map((p) => p.set))].map((s) => `${prompts.filter((p) => p.set === s).length} ${s}`).join(', ');
   const out = [
-    `\`npm run bench${result.query ? ` -- ${result.query.split('&').map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}` : ''}\` on ${result.date.slice(0, 10)}: headless ${browser} on ` +
+    `\`npm run bench${result.query ? ` -- ${result.query.split('&').map(decodeURIComponent).map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}` : ''}\` on ${result.date.slice(0, 10)}: headless ${browser} on ` +
     `${result.adapter}, ${cores} logical cores; temperature ${temperature}${temperature === 0 ? ' (greedy)' : ' (lossless sampling)'}, ` +
     `${count(prompts.length, 'prompt')} (${sets}) × ${count(reps, 'seed')}, every config on the same prompts and seeds, interleaved. ` +
     `Raw runs: \`${rel(file)}\`.`,
