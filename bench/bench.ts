@@ -4,7 +4,7 @@
  */
 import { Comlink, startEngine } from '../src/engineClient';
 import type { Capabilities } from '../src/types';
-import type { PageResult } from './pageResult';
+import { type PageResult, describeAdapter } from './pageResult';
 import { runSweep, sweepOptions } from './sweep';
 
 const out = document.getElementById('out')!;
@@ -12,8 +12,7 @@ const log = (line: string) => { out.textContent = out.textContent === 'runningâ€
 
 function adapterOf(caps: Capabilities): string {
   if (caps.backend !== 'webgpu') return `cpu (${caps.reason})`;
-  const a = caps.gpu.adapter;
-  return [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') + (a.isFallbackAdapter ? ' (fallback adapter)' : '');
+  return describeAdapter(caps.gpu.adapter);
 }
 
 async function main(): Promise<PageResult> {

@@ -22,6 +22,7 @@ import { buildModels } from '../workers/engine/buildModels';
 import { generateImage } from '../workers/engine/generation';
 import { MemoryModelCache } from '../workers/loading/modelCache';
 import { loadModelFiles } from '../workers/loading/modelStore';
+import { describeAdapter } from './pageResult';
 import { runSweep, sweepOptions } from './sweep';
 
 const root = new URL('..', import.meta.url);
@@ -37,9 +38,9 @@ async function backendOf(kind: string): Promise<{ backend: Backend; adapter: str
   const got = await acquireGpu(dawn);
   if ('reason' in got) throw new Error(`no WebGPU device in Node: ${got.reason}`);
   got.device.addEventListener('uncapturederror', (e) => { throw new Error(`WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`); });
-  const a = got.capabilities.adapter;
-  const adapter = [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') + (a.isFallbackAdapter ? ' (fallback adapter)' : '');
-  return { backend: new WebGpuBackend(got.device), adapter: `${adapter} (Node webgpu ${readPackageVersion('webgpu')})` };
+  // The app's backend for this adapter (f32 weights where it is CPU-emulated), so the numbers are the app's.
+  const backend = WebGpuBackend.forAdapter(got.device, got.capabilities);
+  return { backend, adapter: `${describeAdapter(got.capabilities.adapter)} (Node webgpu ${readPackageVersion('webgpu')})` };
 }
 
 function readPackageVersion(name: string): string {

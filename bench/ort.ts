@@ -23,7 +23,7 @@ import { parseSafetensors } from '../workers/model/safetensors';
 import { TargetModel, type TargetConfig, uploadTargetWeights } from '../workers/model/target';
 import { GuidedTarget } from '../workers/decoding/guidedTarget';
 import { targetConfigOf } from '../workers/engine/modelConfig';
-import type { PageResult } from './pageResult';
+import { type PageResult, describeAdapter } from './pageResult';
 
 ort.env.wasm.wasmPaths = { wasm: jsepWasmUrl };
 ort.env.wasm.numThreads = 1;
@@ -216,13 +216,12 @@ async function main(): Promise<PageResult> {
   // Ours.
   const got = await acquireGpu(navigator.gpu);
   if ('reason' in got) throw new Error(got.reason);
-  const a = got.capabilities.adapter;
-  const adapter = `${a.vendor} ${a.architecture} ${a.description}`.trim() + (a.isFallbackAdapter ? ' (fallback adapter)' : '');
+  const adapter = describeAdapter(got.capabilities.adapter);
   log(`adapter: ${adapter}`);
-  const backend = new WebGpuBackend(got.device, a.isFallbackAdapter); // as the app does: f32 weights on CPU-emulated adapters
+  const backend = WebGpuBackend.forAdapter(got.device, got.capabilities); // as the app does
   const model = new TargetModel(backend, cfg, uploadTargetWeights(backend, cfg, raw));
   const guided = new GuidedTarget(model, CFG_SCALE);
-  const oursWeights = a.isFallbackAdapter ? 'f32 (f16 file widened at upload)' : 'f16 packed in u32';
+  const oursWeights = backend.widenWeights ? 'f32 (f16 file widened at upload)' : 'f16 packed in u32';
 
   // ORT.
   const runners: OrtRunner[] = [];

@@ -1,3 +1,10 @@
+import type { GpuCapabilities } from '../src/types';
+
+/** An adapter as the benchmark results name it: vendor, architecture, description, and whether it is a fallback. */
+export function describeAdapter(a: GpuCapabilities['adapter']): string {
+  return [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') + (a.isFallbackAdapter ? ' (fallback adapter)' : '');
+}
+
 /** What a benchmark page leaves in `window.benchResult` for bench/run-page.mjs to print and save. */
 export interface PageResult {
   adapter: string;

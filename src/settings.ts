@@ -31,7 +31,7 @@ export function isComputeBound(c: Capabilities | null): boolean {
 
 /**
  * The defaults on this device. Compute-bound, only the shortest speculation pays: on SwiftShader n = 1 without
- * vertical candidates ran 1.12× as fast as plain decoding at temperature 1, n = 4 with VSD 1 0.59× (bench/README.md).
+ * vertical candidates ran 1.12× as fast as plain decoding at temperature 1, n = 4 with VSD 1 0.59× (README.md, Hawk vs plain AR).
  */
 export function defaultSettingsFor(c: Capabilities | null): GenerateSettings {
   return isComputeBound(c) ? { ...DEFAULT_SETTINGS, n: 1, vsd: 0 } : { ...DEFAULT_SETTINGS };

@@ -108,11 +108,12 @@ export function stepUpdate(run: RunView, e: StepEvent): Pick<RunView, 'sources' 
 
 const DEFAULT_PREFS: Prefs = { backend: 'auto', compare: false, overlay: false };
 
-/** Stored settings merged over the defaults, so a field added later gets its default. */
-function storedSettings(): GenerateSettings {
+/** Stored settings merged over the defaults, so a field added later gets its default; null when none are stored. */
+function storedSettings(): GenerateSettings | null {
   const s = readJson<Partial<GenerateSettings>>(KEYS.settings);
-  return s && typeof s === 'object' ? { ...DEFAULT_SETTINGS, ...s } : { ...DEFAULT_SETTINGS };
+  return s && typeof s === 'object' ? { ...DEFAULT_SETTINGS, ...s } : null;
 }
+const initialSettings = storedSettings();
 
 function storedPrefs(): Prefs {
   const p = readJson<Partial<Prefs>>(KEYS.prefs);
@@ -127,8 +128,8 @@ export const useHawk = create<HawkState>((set, get) => ({
   error: null,
   banner: null,
   kernelChecks: [],
-  settings: storedSettings(),
-  settingsChosen: readJson(KEYS.settings) !== null,
+  settings: initialSettings ?? { ...DEFAULT_SETTINGS },
+  settingsChosen: initialSettings !== null,
   prefs: storedPrefs(),
   runs: [],
   load: { files: {}, active: false },

@@ -90,7 +90,7 @@ export class BackendProvider {
       if (this.choice === 'webgpu') throw new Error(`WebGPU was requested but is unavailable: ${got.reason}`);
       return { backend: new CpuBackend(), capabilities: { backend: 'cpu', reason: got.reason } };
     }
-    const backend = new WebGpuBackend(got.device, got.capabilities.adapter.isFallbackAdapter, this.faults);
+    const backend = WebGpuBackend.forAdapter(got.device, got.capabilities, this.faults);
     const capabilities: Capabilities = { backend: 'webgpu', gpu: got.capabilities };
     void got.device.lost.then((info) => this.onLost(got.device, info));
     return { backend, capabilities };

@@ -3,6 +3,7 @@
  * `read` is the only place that waits for the GPU. The kernels live in shaders/, bound by the small
  * modules in ./kernels.
  */
+import type { GpuCapabilities } from '../../../src/types';
 import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, numel } from '../backend';
 import { type FaultInjection, GpuRuntime, GpuTensor, bytesOf } from './gpuRuntime';
 import { add, cfg, silu, swiglu } from './kernels/elementwise';
@@ -33,6 +34,11 @@ export class WebGpuBackend implements Backend {
    */
   constructor(device: GPUDevice, readonly widenWeights = false, faults?: FaultInjection) {
     this.runtime = new GpuRuntime(device, faults);
+  }
+
+  /** The backend the app runs on this adapter: f32 weights where it is CPU-emulated (see `widenWeights`). */
+  static forAdapter(device: GPUDevice, capabilities: GpuCapabilities, faults?: FaultInjection): WebGpuBackend {
+    return new WebGpuBackend(device, capabilities.adapter.isFallbackAdapter, faults);
   }
 
   upload(data: HostData, shape: readonly number[], dtype: DType = data instanceof Uint32Array ? 'u32' : 'f32'): Tensor {
