@@ -51,7 +51,10 @@ export interface StepEvent {
   /** Milliseconds since the generation started. */
   elapsedMs: number;
   stepMs: number;
-  /** Of stepMs, the time the draft model took to propose (0 without a draft). */
+  /**
+   * Of stepMs, the time until the draft's proposal was ready (0 without a draft). A chain drafted on the device
+   * (tree width 1, no top-p) is only recorded then: its GPU time is inside the step's one readback, not here.
+   */
   draftMs: number;
   targetForwards: number;
 }
@@ -98,7 +101,7 @@ export interface GenerationSummary {
   tokens: number[];
   sources: TokenSource[];
   totalMs: number;
-  /** Of totalMs, the time the draft model took to propose. */
+  /** Of totalMs, the steps' `draftMs` (for a chain drafted on the device: recording only, see StepEvent). */
   draftMs: number;
   /** Time spent decoding token rows to pixels (VQ decoder), mostly concurrent with token decoding. */
   decodeMs: number;

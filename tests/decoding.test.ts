@@ -4,8 +4,8 @@
  * shape, sampling is reproducible from the seed, and speculative sampling has AR's token marginals.
  */
 import { describe, expect, it } from 'vitest';
-import type { Tensor } from '../workers/backend/backend';
-import { type DraftCandidate, type DraftRequest, type Drafter, type StepStats, decode } from '../workers/decoding/decoder';
+import type { Backend, Tensor } from '../workers/backend/backend';
+import { type DraftCandidate, type DraftRequest, type Drafter, type Proposal, type StepStats, decode } from '../workers/decoding/decoder';
 import { GuidedTarget } from '../workers/decoding/guidedTarget';
 import { sampleIndex } from '../workers/decoding/acceptance';
 import { TargetModel, uploadTargetWeights } from '../workers/model/target';
@@ -27,34 +27,53 @@ function prefixes(seed: number): [Tensor, Tensor] {
 class NoisyOracleDrafter implements Drafter {
   private readonly r = rng(5);
   constructor(private readonly truth: readonly number[], private readonly width: number) {}
-  async propose(req: DraftRequest): Promise<DraftCandidate[][]> {
+  async propose(req: DraftRequest): Promise<Proposal> {
     const root = req.tokens.length - 1;
-    return Array.from({ length: req.maxDepth }, (_, k) => {
+    return { candidates: Array.from({ length: req.maxDepth }, (_, k) => {
       const right = this.truth[root + k + 1];
       const wrong = (right + 1 + Math.floor(this.r() * (cfg.vocab - 1))) % cfg.vocab;
       const main = this.r() < 0.75 ? right : wrong;
       const others = Array.from({ length: this.width - 1 }, (_, w) => (w === 0 && main !== right && this.r() < 0.5 ? right : (wrong + w + 1) % cfg.vocab));
       return [{ token: main, q: null, source: 'horizontal' as const }, ...others.map((token) => ({ token, q: null, source: 'vertical' as const }))];
-    });
+    }) };
   }
 }
 
-/** Sampling test drafter: independent draws from fixed random proposal distributions. */
+/**
+ * Sampling test drafter: independent draws from fixed random proposal distributions. With a backend,
+ * it hands the main chain over as a device tensor with placeholder candidates, as a drafter that
+ * samples on the GPU does (resolved from the step's readback).
+ */
 class RandomDrafter implements Drafter {
   private readonly qs: Float32Array[];
-  constructor(private readonly uniform: () => number, private readonly width: number, qs?: Float32Array[]) {
+  constructor(private readonly uniform: () => number, private readonly width: number, qs?: Float32Array[], private readonly device?: Backend) {
     this.qs = qs ?? Array.from({ length: 8 }, () => {
       const q = Float32Array.from({ length: cfg.vocab }, () => uniform() ** 3);
       const s = q.reduce((a, b) => a + b, 0);
       return q.map((x) => x / s);
     });
   }
-  async propose(req: DraftRequest): Promise<DraftCandidate[][]> {
-    return Array.from({ length: req.maxDepth }, (_, k) =>
+  async propose(req: DraftRequest): Promise<Proposal> {
+    const candidates: DraftCandidate[][] = Array.from({ length: req.maxDepth }, (_, k) =>
       Array.from({ length: this.width }, (_, w) => {
         const q = this.qs[(k + w) % this.qs.length];
         return { token: sampleIndex(q, this.uniform()), q, source: 'horizontal' as const };
       }));
+    if (!this.device) return { candidates };
+    const chain = candidates.map((c) => c[0]);
+    const tensor = this.device.upload(Uint32Array.from(chain.map((c) => c.token)), [chain.length]);
+    candidates.forEach((c) => { c[0] = { token: -1, q: null, source: 'horizontal' }; });
+    return {
+      candidates,
+      onDevice: {
+        chain: { tensor },
+        reads: [tensor],
+        resolve: ([tokens]) => chain.forEach((c, k) => {
+          expect(tokens[k]).toBe(c.token);
+          Object.assign(candidates[k][0], c);
+        }),
+      },
+    };
   }
 }
 
@@ -95,7 +114,7 @@ describe('sampling', () => {
     expect(a).not.toEqual(c);
   });
 
-  it('speculative sampling has the token marginals of AR sampling (chi-square over 600 runs each)', async () => {
+  it.each(['host', 'device'])('speculative sampling has the token marginals of AR sampling (chi-square over 600 runs each; chain on the %s)', async (where) => {
     // A small vocabulary and peaked proposals make a biased acceptance rule visible: accepting 1.5×
     // too often fails this test (checked by mutating acceptance.ts).
     const small = { ...cfg, vocab: 6, grid: 3 };
@@ -112,7 +131,7 @@ describe('sampling', () => {
     for (let s = 0; s < runs; s++) {
       const opts = { sampling: { temperature: 1, topK: 0, topP: 1 }, length: small.grid ** 2 };
       const ar = await decode(new GuidedTarget(m, 1), prefix, null, { ...opts, seed: 10_000 + s, drafter: null, n: 0 });
-      const drafter = new RandomDrafter(rng(s), 2, peaked);
+      const drafter = new RandomDrafter(rng(s), 2, peaked, where === 'device' ? cpu : undefined);
       const spec = await decode(new GuidedTarget(m, 1), prefix, null, { ...opts, seed: 20_000 + s, drafter, n: 4 });
       positions.forEach((p, i) => { counts.ar[i][ar[p]]++; counts.spec[i][spec[p]]++; });
     }

@@ -28,11 +28,13 @@ function prefixes(b: Backend, seed: number): [Tensor, Tensor] {
   return [b.upload(randomF32(P * C, seed), [P, C]), b.upload(randomF32(P * C, seed + 1000), [P, C])];
 }
 
-async function generate(b: Backend, spatial: boolean, o: { n: number; vsd: number; width: number; prefixSeed: number; temperature?: number; steps?: StepStats[] }) {
+interface Run { n: number; vsd: number; width: number; prefixSeed: number; temperature?: number; topK?: number; sampleOnDevice?: boolean; steps?: StepStats[] }
+
+async function generate(b: Backend, spatial: boolean, o: Run) {
   const { target, draft } = models(b, spatial);
-  const sampling = { temperature: o.temperature ?? 0, topK: 0, topP: 1 };
+  const sampling = { temperature: o.temperature ?? 0, topK: o.topK ?? 0, topP: 1 };
   const [c, u] = prefixes(b, o.prefixSeed);
-  const drafter = o.n > 0 ? new HawkDrafter(draft, { n: o.n, vsd: o.vsd, width: o.width, sampling, cfgScale: 2 }, seededUniform(7)) : null;
+  const drafter = o.n > 0 ? new HawkDrafter(draft, { n: o.n, vsd: o.vsd, width: o.width, sampling, cfgScale: 2, sampleOnDevice: o.sampleOnDevice }, seededUniform(7)) : null;
   drafter?.start(c, u);
   return decode(new GuidedTarget(target, 2), c, u, { sampling, seed: 1, length: N, drafter, n: o.n, onStep: (s) => o.steps?.push(s) });
 }
@@ -50,6 +52,72 @@ describe('greedy Hawk reproduces greedy AR', () => {
       }
     }, 120_000);
   }
+});
+
+describe('drafting on the device', () => {
+  it('samples exactly the host path\'s tokens on the CPU oracle (temperature 1, top-k 0 and 5, n ∈ {1, 4}, VSD ∈ {0, 1})', async () => {
+    for (const topK of [0, 5]) for (const n of [1, 4]) for (const vsd of [0, 1]) {
+      const o = { n, vsd, width: 1, prefixSeed: 3, temperature: 1, topK };
+      const host = await generate(cpu, true, { ...o, sampleOnDevice: false });
+      expect(await generate(cpu, true, { ...o, sampleOnDevice: true }), `topK=${topK} n=${n} vsd=${vsd}`).toEqual(host);
+    }
+  }, 60_000);
+
+  it('on WebGPU: greedy Hawk reproduces greedy AR with one readback per step; sampling draws valid tokens', async () => {
+    const gpu = await gpuBackend();
+    try {
+      for (const prefixSeed of [3, 11]) {
+        const ar = await generate(gpu, true, { n: 0, vsd: 0, width: 1, prefixSeed });
+        const steps: StepStats[] = [];
+        const before = gpu.runtime.stats.readbacks;
+        const spec = await generate(gpu, true, { n: 4, vsd: 1, width: 1, prefixSeed, steps });
+        expect(spec).toEqual(ar);
+        expect(gpu.runtime.stats.readbacks - before).toBe(steps.length); // one per target forward, the prefill included
+      }
+      const sampled = await generate(gpu, true, { n: 4, vsd: 1, width: 1, prefixSeed: 3, temperature: 1, topK: 20 });
+      expect(sampled.length).toBe(N);
+      expect(sampled.every((t) => Number.isInteger(t) && t >= 0 && t < tinyConfig.vocab)).toBe(true);
+    } finally {
+      gpu.destroy();
+    }
+  }, 60_000);
+});
+
+/** One proposal of a fresh drafter after the prefill (n = 4, VSD 1): the main chain and the vertical guess, resolved. */
+async function firstProposal(b: Backend, temperature: number, sampleOnDevice: boolean) {
+  const { target, draft } = models(b, true);
+  const sampling = { temperature, topK: 0, topP: 1 };
+  const drafter = new HawkDrafter(draft, { n: 4, vsd: 1, width: 1, sampling, cfgScale: 2, sampleOnDevice }, seededUniform(7));
+  const [c, u] = prefixes(b, 3);
+  drafter.start(c, u);
+  const P = tinyConfig.prefixLen;
+  const { hidden } = await new GuidedTarget(target, 2).prefill(c, u);
+  const proposal = await drafter.propose({ tokens: [5], hidden: { tensor: hidden, batch: 2, perSequence: P, rows: [{ row: P - 1, input: -1 }] }, maxDepth: 4 });
+  if (proposal.onDevice) proposal.onDevice.resolve(await b.readAll(proposal.onDevice.reads));
+  return proposal.candidates.map((pool) => pool[0]);
+}
+
+describe('the drafter on WebGPU proposes what the CPU oracle does', () => {
+  it('greedy: the device path\'s chain equals the host path\'s on the CPU', async () => {
+    const gpu = await gpuBackend();
+    try {
+      const device = await firstProposal(gpu, 0, true);
+      expect(device.map((c) => c.token)).toEqual((await firstProposal(cpu, 0, false)).map((c) => c.token));
+    } finally {
+      gpu.destroy();
+    }
+  });
+
+  it('sampled: the same tokens and distributions as the CPU device path', async () => {
+    const gpu = await gpuBackend();
+    try {
+      const device = await firstProposal(gpu, 1, true), oracle = await firstProposal(cpu, 1, true);
+      expect(device.map((c) => c.token)).toEqual(oracle.map((c) => c.token));
+      device.forEach((c, k) => expect(diff(c.q!, oracle[k].q!).maxAbs).toBeLessThan(1e-5));
+    } finally {
+      gpu.destroy();
+    }
+  });
 });
 
 describe('the draft on WebGPU equals the CPU oracle', () => {

@@ -50,6 +50,8 @@ export interface Backend {
   zeros(shape: readonly number[]): Tensor;
   /** Runs everything recorded and returns the tensor's contents (f16 tensors come back widened). */
   read(t: Tensor): Promise<Float32Array | Uint32Array>;
+  /** `read` of several tensors in one submit and one readback (a speculative step's logits, drafted tokens and their q). */
+  readAll(ts: readonly Tensor[]): Promise<(Float32Array | Uint32Array)[]>;
   /** Returns the tensor's memory to the backend; the handle must not be used afterwards. */
   release(t: Tensor): void;
 
@@ -76,6 +78,13 @@ export interface Backend {
    * `[B·M, C]`. One kernel on the GPU instead of two rotations and two copies per layer.
    */
   qkvRope(qkv: Tensor, pos: Tensor | null, heads: number, base: number, kCache: Tensor, vCache: Tensor, start: number, batch?: number): Tensor;
+  /**
+   * Rows of several f32 or u32 tensors of the same dtype and row width, one after another: part i
+   * contributes rows [from, from + count) of its tensor (default: all). A 1-D tensor `[M]` is M rows
+   * of one value, and so is the result then. Used to splice drafted tokens that never left the
+   * device into the target's input ids.
+   */
+  concat(parts: readonly RowSlice[]): Tensor;
   /** Gathers rows of a table `[V, D]` f32|f16 by ids `[M]` u32 → `[M, D]`. */
   embedding(table: Tensor, ids: Tensor): Tensor;
   /**
@@ -108,6 +117,46 @@ export interface Backend {
   softmax(logits: Tensor, temperature: number, topK: number): Tensor;
   /** Index of the largest value per row (first on ties): `[M, V]` → `[M]` u32. */
   argmax(x: Tensor): Tensor;
+  /**
+   * One draw per row from non-negative weights `[M, V]` (a `softmax` output) with the uniform
+   * u[m] ∈ [0, 1) of `[M]` f32, exactly as `sampleIndex` (decoding/acceptance.ts) → `[M]` u32. Sums
+   * run in another order on the GPU, so a draw within rounding of a boundary may pick the neighbour.
+   * A row without positive weight gives `NO_TOKEN`.
+   */
+  sample(weights: Tensor, uniforms: Tensor): Tensor;
+}
+
+/** What `sample` returns for a row without positive weight. */
+export const NO_TOKEN = 0xffffffff;
+
+/** A range of rows of a tensor, for `concat`. */
+export interface RowSlice {
+  tensor: Tensor;
+  from?: number;
+  count?: number;
+}
+
+/**
+ * Validates a `concat` and returns, per part, its first row, row count and row width (values per
+ * row), plus the result's shape. Shared by both backends so they refuse the same calls.
+ */
+export function concatPlan(parts: readonly RowSlice[]): { rows: { from: number; count: number }[]; width: number; dtype: DType; shape: number[] } {
+  if (parts.length === 0) throw new Error('concat: no tensors');
+  const { dtype, shape } = parts[0].tensor;
+  const width = shape.length === 1 ? 1 : shape[1];
+  if (dtype === 'f16') throw new Error('concat: f32 or u32 tensors only, got f16');
+  const rows = parts.map(({ tensor, from = 0, count }, i) => {
+    const n = tensor.shape[0];
+    const w = tensor.shape.length === 1 ? 1 : tensor.shape[1];
+    if (tensor.dtype !== dtype || tensor.shape.length !== shape.length || w !== width || tensor.shape.length > 2) {
+      throw new Error(`concat: part ${i} is ${tensor.dtype} [${tensor.shape.join(', ')}], part 0 ${dtype} [${shape.join(', ')}]`);
+    }
+    const c = count ?? n - from;
+    if (!Number.isInteger(from) || !Number.isInteger(c) || from < 0 || c < 0 || from + c > n) throw new Error(`concat: rows ${from}..${from + c} of part ${i} outside ${n}`);
+    return { from, count: c };
+  });
+  const total = rows.reduce((a, r) => a + r.count, 0);
+  return { rows, width, dtype, shape: shape.length === 1 ? [total] : [total, width] };
 }
 
 export function numel(shape: readonly number[]): number {

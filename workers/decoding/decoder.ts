@@ -8,8 +8,11 @@
  * 1, 2, …) occupies cache slots right after the root, so an accepted main-chain prefix is already in
  * place. Accepted tokens that sat elsewhere in the tree (siblings) are simply fed again, as a chain,
  * at the start of the next step's forward; every slot beyond the fed length is masked until rewritten.
+ *
+ * One submit, one readback per step: a drafter may leave its main chain on the device (`Proposal.onDevice`); its
+ * tokens are spliced into the target's input ids there, and come back with the target's logits.
  */
-import type { Tensor } from '../backend/backend';
+import type { RowSlice, Tensor } from '../backend/backend';
 import type { Candidate, Neighbourhoods } from './acceptance';
 import { sampleIndex } from './acceptance';
 import { seededUniform } from './prng';
@@ -42,9 +45,28 @@ export interface DraftRequest {
   maxDepth: number;
 }
 
-/** Proposes, for offsets k = 1 … ≤ maxDepth after the root, candidate lists (first = main chain). */
+/** What a drafter proposes for offsets k = 1 … ≤ maxDepth after the root. */
+export interface Proposal {
+  /** Candidate lists per offset; the first of each list forms the main chain. */
+  candidates: DraftCandidate[][];
+  /**
+   * Set when the main chain was drafted on the device: its tokens never travel to the host before
+   * the target's forward (one submit, one readback per step). Until `resolve`, the main chain's
+   * candidates are placeholders (token −1); `chain` holds their tokens as u32 rows.
+   */
+  onDevice?: DeviceChain;
+}
+
+export interface DeviceChain {
+  chain: RowSlice;
+  /** Tensors to read back together with the target's logits. */
+  reads: Tensor[];
+  /** Receives their contents: fills in the main chain's tokens and proposal distributions. */
+  resolve(values: (Float32Array | Uint32Array)[]): void;
+}
+
 export interface Drafter {
-  propose(req: DraftRequest): Promise<DraftCandidate[][]>;
+  propose(req: DraftRequest): Promise<Proposal>;
 }
 
 export interface StepStats {
@@ -64,7 +86,7 @@ export interface StepStats {
   /** Target forward passes in this step (always 1). */
   targetForwards: number;
   ms: number;
-  /** Of ms, the time the drafter took to propose. */
+  /** Of ms, the time until the drafter's proposal was ready (a chain drafted on the device is only recorded by then). */
   draftMs: number;
 }
 
@@ -108,7 +130,8 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
     const start = performance.now();
     const root = tokens.length - 1;
     const maxDepth = Math.min(n, o.length - 1 - root);
-    const proposals = o.drafter && maxDepth > 0 ? await o.drafter.propose({ tokens, hidden, maxDepth }) : [];
+    const proposal: Proposal = o.drafter && maxDepth > 0 ? await o.drafter.propose({ tokens, hidden, maxDepth }) : { candidates: [] };
+    const proposals = proposal.candidates;
     const draftMs = performance.now() - start;
     target.model.backend.release(hidden.tensor);
 
@@ -132,7 +155,14 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
       return false;
     };
     const visible = (i: number, j: number): boolean => (j < c ? j <= i : i >= c && isAncestorOrSelf(i - c, j - c));
-    const scored = await target.score(rows, imageIndex, P + fed, visible);
+    const device = proposal.onDevice;
+    const ids = device ? spliceIds(target, rows, c + 1, chainLen, device.chain) : rows;
+    const scored = await target.score(ids, imageIndex, P + fed, visible, device?.reads);
+    if (device) {
+      target.model.backend.release(ids as Tensor);
+      device.resolve(scored.also);
+      for (let k = 1; k <= chainLen; k++) Object.assign(nodes[k], { token: proposals[k - 1][0].token, q: proposals[k - 1][0].q });
+    }
     const row = (node: number) => scored.logits.subarray((c + node) * V, (c + node + 1) * V);
 
     const walk = greedy
@@ -160,4 +190,20 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
   }
   target.model.backend.release(hidden.tensor);
   return tokens;
+}
+
+/**
+ * The target's input ids `[batch·M]` on the device: `rows` with rows [at, at + count) taken from the
+ * device-drafted chain instead, repeated for each sequence of the batch.
+ */
+function spliceIds(target: GuidedTarget, rows: readonly number[], at: number, count: number, chain: RowSlice): Tensor {
+  const b = target.model.backend;
+  if ((chain.count ?? chain.tensor.shape[0]) < count) throw new Error(`decode: the drafter put ${chain.count} chain tokens on the device, the tree has ${count}`);
+  const before = b.upload(Uint32Array.from(rows.slice(0, at)), [at]);
+  const after = rows.length > at + count ? b.upload(Uint32Array.from(rows.slice(at + count)), [rows.length - at - count]) : null;
+  const one: RowSlice[] = [{ tensor: before }, { tensor: chain.tensor, from: chain.from, count }, ...(after ? [{ tensor: after }] : [])];
+  const ids = b.concat(Array.from({ length: target.batch }, () => one).flat());
+  b.release(before);
+  if (after) b.release(after);
+  return ids;
 }

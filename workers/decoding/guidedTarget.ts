@@ -10,6 +10,13 @@ import { type KvCache, type TargetModel, batchedPositions, positionOf } from '..
 /** Which of the M new rows row i may attend to (besides every cached position before them). */
 export type NewRowVisibility = (i: number, j: number) => boolean;
 
+/** What a forward returns: guided logits (host), final hidden states (device), and any tensors read with them. */
+export interface Scored {
+  logits: Float32Array;
+  hidden: Tensor;
+  also: (Float32Array | Uint32Array)[];
+}
+
 export class GuidedTarget {
   private readonly cache: KvCache;
 
@@ -39,7 +46,7 @@ export class GuidedTarget {
    * Runs the text prefixes `[P, dim]` (cond, and uncond when guided); returns the guided logits
    * predicting image token 0 and the prefix hidden states `[batch·P, dim]` (the caller releases them).
    */
-  async prefill(prefixCond: Tensor, prefixUncond: Tensor | null): Promise<{ logits: Float32Array; hidden: Tensor }> {
+  async prefill(prefixCond: Tensor, prefixUncond: Tensor | null): Promise<Scored> {
     if (this.guided && !prefixUncond) throw new Error('prefill: classifier-free guidance needs the unconditional prefix');
     const b = this.backend, P = this.model.cfg.prefixLen;
     let x = prefixCond;
@@ -51,30 +58,34 @@ export class GuidedTarget {
     const seqIndex = Array.from({ length: P }, (_, i) => i);
     const { logits, hidden } = await this.run(x, 0, seqIndex, (i, j) => j <= i);
     if (x !== prefixCond) b.release(x);
-    return { logits: logits.subarray((P - 1) * this.model.cfg.vocab), hidden };
+    return { logits: logits.subarray((P - 1) * this.model.cfg.vocab), hidden, also: [] };
   }
 
   /**
-   * Scores M image tokens written at cache slots start … start+M−1. `imageIndex[i]` is the grid index
-   * of token i (its RoPE position); `visible` says which of the new rows each row sees. Returns the
-   * guided logits `[M·V]` and the final hidden states `[batch·M, dim]` (cond rows first), which the
-   * caller releases.
+   * Scores M image tokens written at cache slots start … start+M−1. `tokens` are the M ids, or the
+   * input ids already on the device `[batch·M]` u32 (each sequence's M ids, cond first), which the
+   * caller releases. `imageIndex[i]` is the grid index of token i (its RoPE position); `visible` says
+   * which of the new rows each row sees. Returns the guided logits `[M·V]`, the final hidden states
+   * `[batch·M, dim]` (cond rows first; the caller releases them) and the contents of `alsoRead`,
+   * read back in the same readback as the logits.
    */
-  async score(tokens: readonly number[], imageIndex: readonly number[], start: number, visible: NewRowVisibility): Promise<{ logits: Float32Array; hidden: Tensor }> {
-    const ids = this.backend.upload(Uint32Array.from({ length: this.batch * tokens.length }, (_, i) => tokens[i % tokens.length]), [this.batch * tokens.length]);
+  async score(tokens: readonly number[] | Tensor, imageIndex: readonly number[], start: number, visible: NewRowVisibility, alsoRead: readonly Tensor[] = []): Promise<Scored> {
+    const M = imageIndex.length;
+    const ids = Array.isArray(tokens) ? this.backend.upload(Uint32Array.from({ length: this.batch * M }, (_, i) => tokens[i % M]), [this.batch * M]) : tokens as Tensor;
+    if (ids.shape[0] !== this.batch * M) throw new Error(`score: ${ids.shape[0]} input ids for ${M} tokens × ${this.batch} sequences`);
     const x = this.model.embed(ids);
-    this.backend.release(ids);
-    if (start + tokens.length > this.model.maxLen + this.scratchRows) {
-      throw new Error(`score: ${tokens.length} rows at slot ${start} exceed the cache (${this.model.maxLen} + ${this.scratchRows} scratch rows)`);
+    if (ids !== tokens) this.backend.release(ids);
+    if (start + M > this.model.maxLen + this.scratchRows) {
+      throw new Error(`score: ${M} rows at slot ${start} exceed the cache (${this.model.maxLen} + ${this.scratchRows} scratch rows)`);
     }
     const seqIndex = imageIndex.map((t) => t + this.model.cfg.prefixLen);
-    const result = this.run(x, start, seqIndex, visible);
+    const result = this.run(x, start, seqIndex, visible, alsoRead);
     this.backend.release(x);
     return result;
   }
 
   /** One batched forward of x `[batch·M, dim]`; guided logits read back, hidden states kept on the device. */
-  private async run(x: Tensor, start: number, seqIndex: readonly number[], visible: NewRowVisibility): Promise<{ logits: Float32Array; hidden: Tensor }> {
+  private async run(x: Tensor, start: number, seqIndex: readonly number[], visible: NewRowVisibility, alsoRead: readonly Tensor[] = []): Promise<Scored> {
     const b = this.backend, cfg = this.model.cfg;
     const M = seqIndex.length;
     const mask = new Uint32Array(M * (start + M));
@@ -89,8 +100,8 @@ export class GuidedTarget {
     b.release(maskT);
     const guided = this.guided ? b.cfg(out.logits, this.cfgScale) : out.logits;
     if (guided !== out.logits) b.release(out.logits);
-    const logits = (await b.read(guided)) as Float32Array;
+    const [logits, ...also] = await b.readAll([guided, ...alsoRead]);
     b.release(guided);
-    return { logits, hidden: out.hidden };
+    return { logits: logits as Float32Array, hidden: out.hidden, also };
   }
 }

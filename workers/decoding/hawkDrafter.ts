@@ -8,12 +8,14 @@
  * With CFG the draft runs the cond and uncond sequences and guides its logits like the target.
  * Greedy mode proposes argmax / top-w tokens; sampling mode draws independent samples from the
  * processed draft distribution q, which lossless acceptance needs.
+ * A chain (width 1) is drawn on the device and spliced into the target's input there, so a step is
+ * one submit and one readback; trees and top-p read the heads back and draw on the host.
  */
 import type { Backend, Tensor } from '../backend/backend';
 import type { DraftModel } from '../model/draft';
 import type { KvCache } from '../model/target';
 import { sampleIndex } from './acceptance';
-import type { DraftCandidate, DraftRequest, Drafter } from './decoder';
+import type { DraftCandidate, DraftRequest, Drafter, Proposal } from './decoder';
 import { type SamplingSettings, processLogits } from './logitsProcessing';
 
 export interface HawkSettings {
@@ -25,6 +27,12 @@ export interface HawkSettings {
   width: number;
   sampling: SamplingSettings;
   cfgScale: number;
+  /**
+   * Draw the main chain on the device where the settings allow (width 1, no top-p): draft and target
+   * verification then share one submit and one readback per step. Default true; false forces the
+   * host path (tests compare the two).
+   */
+  sampleOnDevice?: boolean;
 }
 
 export class HawkDrafter implements Drafter {
@@ -57,8 +65,8 @@ export class HawkDrafter implements Drafter {
     b.release(x);
   }
 
-  async propose(req: DraftRequest): Promise<DraftCandidate[][]> {
-    const b = this.backend, cfg = this.draft.cfg, V = cfg.vocab, S = this.cache.batch;
+  async propose(req: DraftRequest): Promise<Proposal> {
+    const b = this.backend, cfg = this.draft.cfg, S = this.cache.batch;
     const first = this.fed, last = req.tokens.length - 1;
     const rowOf = new Map(req.hidden.rows.map((r) => [r.input, r.row]));
     const rows = Array.from({ length: last - first + 1 }, (_, i) => {
@@ -76,24 +84,41 @@ export class HawkDrafter implements Drafter {
     for (const t of [rowIds, ids, h]) b.release(t);
     this.fed = last + 1;
 
-    // The heads this step needs: T+1 … T+n along the row, and each row below not guessed yet.
-    const horizontal = Array.from({ length: Math.min(req.maxDepth, this.settings.n) }, (_, i) => i + 1).filter((k) => cfg.offsets.includes(k));
+    // The heads this step needs: T+1 … T+n along the row (a gap in the heads ends the chain), and
+    // each row below not guessed yet.
+    const chain: number[] = [];
+    while (chain.length < Math.min(req.maxDepth, this.settings.n) && cfg.offsets.includes(chain.length + 1)) chain.push(chain.length + 1);
     for (const at of this.speculation.keys()) if (at <= last) this.speculation.delete(at);
     const vertical = Array.from({ length: this.settings.vsd }, (_, i) => cfg.grid * (i + 1))
       .filter((k) => cfg.offsets.includes(k) && last + k < cfg.grid ** 2 && !this.speculation.has(last + k));
-    const wanted = [...horizontal, ...vertical];
+    const wanted = [...chain, ...vertical];
     const logitsT = this.draft.heads(g, wanted);
     b.release(g);
+    return this.onDevice ? this.proposeOnDevice(logitsT, chain, vertical, last) : this.proposeOnHost(logitsT, chain, vertical, last);
+  }
+
+  /** Whether drafted tokens are drawn on the device: a chain (width 1) from a softmax with optional top-k (no top-p). */
+  get onDevice(): boolean {
+    return this.settings.sampleOnDevice !== false && this.settings.width === 1 && this.settings.sampling.topP >= 1;
+  }
+
+  private get greedy(): boolean {
+    return !(this.settings.sampling.temperature > 0);
+  }
+
+  /** The host path: heads' logits read back now, guided and drawn on the host (any tree width, top-p). */
+  private async proposeOnHost(logitsT: Tensor, chain: readonly number[], vertical: readonly number[], last: number): Promise<Proposal> {
+    const b = this.backend, V = this.draft.cfg.vocab, S = this.cache.batch;
     const logits = (await b.read(logitsT)) as Float32Array;
     b.release(logitsT);
-
+    const wanted = [...chain, ...vertical];
     const guided = (head: number): Float32Array => {
       const cond = logits.subarray(head * S * V, (head * S + 1) * V);
       if (S === 1) return cond;
       const uncond = logits.subarray((head * S + 1) * V, (head * S + 2) * V);
       return cond.map((c, i) => uncond[i] + this.settings.cfgScale * (c - uncond[i]));
     };
-    const greedy = !(this.settings.sampling.temperature > 0);
+    const greedy = this.greedy;
     const draw = (row: Float32Array, count: number, source: DraftCandidate['source']): DraftCandidate[] => {
       if (greedy) {
         const order = Array.from(row.keys()).sort((a, c) => row[c] - row[a] || a - c);
@@ -105,15 +130,58 @@ export class HawkDrafter implements Drafter {
 
     // Vertical guesses for the rows below, kept until the frontier gets there.
     for (const k of vertical) this.speculation.set(last + k, draw(guided(wanted.indexOf(k)), 1, 'vertical')[0]);
-
-    const proposals: DraftCandidate[][] = [];
-    for (const k of horizontal) {
-      if (k !== proposals.length + 1) break; // a gap in the heads ends the chain
+    const candidates = chain.map((k) => {
       const pool = draw(guided(wanted.indexOf(k)), this.settings.width, 'horizontal');
-      const vertical = this.speculation.get(last + k);
-      if (vertical && !(greedy && pool.some((c) => c.token === vertical.token))) pool.push(vertical);
-      proposals.push(pool);
+      const guess = this.speculation.get(last + k);
+      if (guess && !(greedy && pool.some((c) => c.token === guess.token))) pool.push(guess);
+      return pool;
+    });
+    return { candidates };
+  }
+
+  /**
+   * The device path: the heads are guided, turned into distributions and drawn on the GPU, and the
+   * main chain's tokens feed the target's forward in the same submit. Tokens and distributions
+   * come back with the target's logits (`resolve`); the uniforms are drawn on the host in the host
+   * path's order, so on the CPU backend both paths propose the same tokens.
+   */
+  private proposeOnDevice(logitsT: Tensor, chain: readonly number[], vertical: readonly number[], last: number): Proposal {
+    const b = this.backend, V = this.draft.cfg.vocab, S = this.cache.batch, K = chain.length + vertical.length;
+    let guided = logitsT;
+    if (S === 2) {
+      // Head-major rows (head k: cond, uncond) → cond rows, then uncond rows, as `cfg` takes them.
+      const order = b.upload(Uint32Array.from({ length: 2 * K }, (_, i) => 2 * (i % K) + Math.floor(i / K)), [2 * K]);
+      const bySequence = b.embedding(logitsT, order);
+      guided = b.cfg(bySequence, this.settings.cfgScale);
+      for (const t of [order, bySequence, logitsT]) b.release(t);
     }
-    return proposals;
+    let tokens: Tensor, q: Tensor | null = null;
+    if (this.greedy) {
+      tokens = b.argmax(guided);
+    } else {
+      q = b.softmax(guided, this.settings.sampling.temperature, this.settings.sampling.topK);
+      const u = new Float32Array(K);
+      vertical.forEach((_, i) => { u[chain.length + i] = this.uniform(); });
+      chain.forEach((_, i) => { u[i] = this.uniform(); });
+      const uT = b.upload(u, [K]);
+      tokens = b.sample(q, uT);
+      b.release(uT);
+    }
+    b.release(guided);
+
+    const candidates: DraftCandidate[][] = chain.map((k) => {
+      const guess = this.speculation.get(last + k);
+      return [{ token: -1, q: null, source: 'horizontal' }, ...(guess ? [guess] : [])];
+    });
+    const resolve = (values: (Float32Array | Uint32Array)[]): void => {
+      const [ids, probs] = values;
+      const take = (i: number, source: DraftCandidate['source']): DraftCandidate =>
+        ({ token: ids[i], q: probs ? (probs as Float32Array).slice(i * V, (i + 1) * V) : null, source });
+      chain.forEach((_, i) => Object.assign(candidates[i][0], take(i, 'horizontal')));
+      vertical.forEach((k, i) => this.speculation.set(last + k, take(chain.length + i, 'vertical')));
+      b.release(tokens);
+      if (q) b.release(q);
+    };
+    return { candidates, onDevice: { chain: { tensor: tokens, from: 0, count: chain.length }, reads: q ? [tokens, q] : [tokens], resolve } };
   }
 }

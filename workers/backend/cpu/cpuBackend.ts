@@ -3,7 +3,8 @@
  * WGSL kernels are tested against and the fallback when WebGPU is missing, so clarity beats speed.
  * Accumulation is f32-by-f32 in JavaScript doubles; the GPU's f32 sums differ by rounding only.
  */
-import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, expectShape, numel, writeRowsPlan } from '../backend';
+import { type Backend, type DType, type HostData, type LocalWindow, NO_TOKEN, type RowSlice, type Tensor, concatPlan, expectShape, numel, writeRowsPlan } from '../backend';
+import { sampleIndex } from '../../decoding/acceptance';
 import { widenF16 } from '../f16';
 
 export class CpuTensor implements Tensor {
@@ -64,7 +65,23 @@ export class CpuBackend implements Backend {
     return cpu(t).data.slice();
   }
 
+  async readAll(ts: readonly Tensor[]): Promise<(Float32Array | Uint32Array)[]> {
+    return ts.map((t) => cpu(t).data.slice());
+  }
+
   release(): void {}
+
+  concat(parts: readonly RowSlice[]): Tensor {
+    const plan = concatPlan(parts);
+    const data = plan.dtype === 'u32' ? new Uint32Array(numel(plan.shape)) : new Float32Array(numel(plan.shape));
+    let at = 0;
+    parts.forEach(({ tensor }, i) => {
+      const { from, count } = plan.rows[i];
+      data.set(cpu(tensor).data.subarray(from * plan.width, (from + count) * plan.width), at);
+      at += count * plan.width;
+    });
+    return new CpuTensor(plan.shape, plan.dtype, data);
+  }
 
   matmul(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
     const [M, K] = x.shape;
@@ -264,6 +281,16 @@ export class CpuBackend implements Backend {
       for (let i = 0; i < V; i++) y.data[m * V + i] /= sum;
     }
     return y;
+  }
+
+  sample(weights: Tensor, uniforms: Tensor): Tensor {
+    const [M, V] = weights.shape;
+    expectShape('sample uniforms', uniforms.shape, [M]);
+    const w = f(weights), us = f(uniforms);
+    return new CpuTensor([M], 'u32', Uint32Array.from({ length: M }, (_, m) => {
+      const row = w.subarray(m * V, (m + 1) * V);
+      return row.some((v) => v > 0) ? sampleIndex(row, us[m]) : NO_TOKEN;
+    }));
   }
 
   argmax(x: Tensor): Tensor {

@@ -172,9 +172,16 @@ export class GpuRuntime {
    * `GpuOutOfMemoryError` when anything since the previous read failed to allocate.
    */
   async readBuffer(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
-    const size = Math.ceil(bytes / 4) * 4;
+    return (await this.readBuffers([{ buffer, bytes }]))[0];
+  }
+
+  /** `readBuffer` of several buffers through one staging buffer: one submit, one map. */
+  async readBuffers(parts: readonly { buffer: GPUBuffer; bytes: number }[]): Promise<ArrayBuffer[]> {
+    const sizes = parts.map((p) => Math.ceil(p.bytes / 4) * 4);
+    const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    const size = Math.max(4, offsets[parts.length - 1] + sizes[parts.length - 1]);
     const staging = this.allocate(() => this.takeStaging(size));
-    this.copy(buffer, 0, staging, 0, size);
+    parts.forEach((p, i) => sizes[i] > 0 && this.copy(p.buffer, 0, staging, offsets[i], sizes[i]));
     this.flush();
     this.stats.readbacks++;
     const outOfMemory = this.closeScope();
@@ -186,10 +193,11 @@ export class GpuRuntime {
       throw new GpuOutOfMemoryError(`The GPU ran out of memory: ${message}`);
     }
     await mapped;
-    const result = staging.getMappedRange(0, size).slice(0, bytes);
+    const range = staging.getMappedRange(0, size);
+    const results = parts.map((p, i) => range.slice(offsets[i], offsets[i] + p.bytes));
     staging.unmap();
     this.stagingFree.push(staging);
-    return result;
+    return results;
   }
 
   destroy(): void {

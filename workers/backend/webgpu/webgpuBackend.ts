@@ -4,7 +4,7 @@
  * modules in ./kernels.
  */
 import type { GpuCapabilities } from '../../../src/types';
-import { type Backend, type DType, type HostData, type LocalWindow, type Tensor, numel } from '../backend';
+import { type Backend, type DType, type HostData, type LocalWindow, type RowSlice, type Tensor, concatPlan, numel } from '../backend';
 import { type FaultInjection, GpuRuntime, GpuTensor, bytesOf } from './gpuRuntime';
 import { add, cfg, silu, swiglu } from './kernels/elementwise';
 import { matmul } from './kernels/matmul';
@@ -14,6 +14,7 @@ import { embedding } from './kernels/embedding';
 import { attention, windowAttention } from './kernels/attention';
 import { softmax } from './kernels/softmax';
 import { argmax } from './kernels/argmax';
+import { sample } from './kernels/sample';
 import { f16ToF32, widenF16 } from '../f16';
 import { writeRows } from './kernels/writeRows';
 
@@ -55,12 +56,17 @@ export class WebGpuBackend implements Backend {
   }
 
   async read(t: Tensor): Promise<Float32Array | Uint32Array> {
-    const g = gpu(t);
-    const bytes = await this.runtime.readBuffer(g.buffer, bytesOf(g.shape, g.dtype));
-    if (g.dtype === 'u32') return new Uint32Array(bytes);
-    if (g.dtype === 'f32') return new Float32Array(bytes);
-    const halves = new Uint16Array(bytes, 0, numel(g.shape));
-    return Float32Array.from(halves, f16ToF32);
+    return (await this.readAll([t]))[0];
+  }
+
+  async readAll(ts: readonly Tensor[]): Promise<(Float32Array | Uint32Array)[]> {
+    const gs = ts.map(gpu);
+    const bytes = await this.runtime.readBuffers(gs.map((g) => ({ buffer: g.buffer, bytes: bytesOf(g.shape, g.dtype) })));
+    return gs.map((g, i) => {
+      if (g.dtype === 'u32') return new Uint32Array(bytes[i]);
+      if (g.dtype === 'f32') return new Float32Array(bytes[i]);
+      return Float32Array.from(new Uint16Array(bytes[i], 0, numel(g.shape)), f16ToF32);
+    });
   }
 
   release(t: Tensor): void {
@@ -95,6 +101,19 @@ export class WebGpuBackend implements Backend {
     return qkvRope(this.runtime, gpu(qkv), pos ? gpu(pos) : null, heads, base, gpu(kCache), gpu(vCache), start, batch);
   }
 
+  /** Buffer-to-buffer copies, no dispatch. */
+  concat(parts: readonly RowSlice[]): Tensor {
+    const plan = concatPlan(parts);
+    const out = this.runtime.output(plan.shape, plan.dtype);
+    let at = 0;
+    parts.forEach(({ tensor }, i) => {
+      const bytes = plan.rows[i].count * plan.width * 4;
+      if (bytes) this.runtime.copy(gpu(tensor).buffer, plan.rows[i].from * plan.width * 4, out.buffer, at, bytes);
+      at += bytes;
+    });
+    return out;
+  }
+
   embedding(table: Tensor, ids: Tensor): Tensor {
     return embedding(this.runtime, gpu(table), gpu(ids));
   }
@@ -122,6 +141,10 @@ export class WebGpuBackend implements Backend {
 
   argmax(x: Tensor): Tensor {
     return argmax(this.runtime, gpu(x));
+  }
+
+  sample(weights: Tensor, uniforms: Tensor): Tensor {
+    return sample(this.runtime, gpu(weights), gpu(uniforms));
   }
 
   destroy(): void {
