@@ -6,7 +6,7 @@
  */
 import { acquireGpu } from '../workers/backend/webgpu/device';
 import { GpuRuntime, type GpuTensor } from '../workers/backend/webgpu/gpuRuntime';
-import { type MatmulVariant, matmul } from '../workers/backend/webgpu/kernels/matmul';
+import { type MatmulVariant, gemmTileRows, matmul } from '../workers/backend/webgpu/kernels/matmul';
 import { narrowToF16, f16ToF32 } from '../workers/backend/f16';
 import './pageResult';
 
@@ -100,6 +100,29 @@ async function benchMatmul(rt: GpuRuntime, c: Case, variants: MatmulVariant[], r
   rt.release(w);
 }
 
+/**
+ * One layer of the shipped target's matmuls (wqkv 1152×384, wo 384×384, w13 2048×384, w2 384×1024, f32 as on
+ * CPU-emulated adapters) at the row counts a verification forward has (M = 2 × tokens under CFG), for each GEMM tile
+ * height: the table `gemmTileRows` is chosen from. ms per layer.
+ */
+async function benchTargetLayer(rt: GpuRuntime, reps: number, rows: BenchRow[]) {
+  const shapes = [[1152, 384], [384, 384], [2048, 384], [384, 1024]];
+  const weights = shapes.map(([N, K], i) => rt.uploadTensor(random(N * K, 10 + i), [N, K], 'f32'));
+  for (const M of [2, 4, 6, 8, 10, 12, 16, 18]) {
+    const xs = shapes.map(([, K], i) => rt.uploadTensor(random(M * K, 20 + i), [M, K], 'f32'));
+    const tiles = [2, 4, 6, 8].filter((t) => t <= M + 2 && (t > 2 || M <= 4));
+    const ms = await time(rt, reps, 4, tiles.map((t) => () => weights.forEach((w, i) => rt.release(matmul(rt, xs[i], w, undefined, 'gemm', t)))));
+    const flops = shapes.reduce((a, [N, K]) => a + 2 * M * N * K, 0);
+    tiles.forEach((t, i) => {
+      const row: BenchRow = { name: `target layer M=${M}`, variant: `gemm ${t}×8${t === gemmTileRows(M) ? ' (auto)' : ''}`, ms: ms[i], value: flops / ms[i] / 1e6, unit: 'GFLOP/s' };
+      rows.push(row);
+      log(`${row.name.padEnd(24)} ${row.variant.padEnd(16)} ${row.ms.toFixed(3).padStart(9)} ms ${row.value.toFixed(2).padStart(8)} ${row.unit}`);
+    });
+    xs.forEach((x) => rt.release(x));
+  }
+  weights.forEach((w) => rt.release(w));
+}
+
 async function main(): Promise<BenchResult> {
   const got = await acquireGpu(navigator.gpu);
   if ('reason' in got) return { adapter: 'none', rows: [], error: got.reason };
@@ -113,6 +136,11 @@ async function main(): Promise<BenchResult> {
   const rows: BenchRow[] = [];
   const params = new URLSearchParams(location.search);
   const reps = Number(params.get('reps') ?? 5);
+  if (params.get('only') === 'layer') {
+    await benchTargetLayer(rt, reps, rows);
+    rt.destroy();
+    return { adapter, rows, error: errors.join('\n') || undefined };
+  }
 
   // GEMV: weight bytes streamed per second. GEMM: 2·M·N·K flops per second.
   for (const M of [1, 2]) for (const f16 of [false, true]) {
@@ -121,6 +149,7 @@ async function main(): Promise<BenchResult> {
   for (const M of [8, 16]) for (const f16 of [false, true]) {
     await benchMatmul(rt, { M, N: 1024, K: 1024, f16 }, ['gemv-naive', 'gemm-scalar', 'gemm'], reps, 4, rows, true);
   }
+  await benchTargetLayer(rt, reps, rows);
 
   // Dispatch overhead: many tiny GEMVs (1×4×4) in one submit.
   const x = rt.uploadTensor(random(4, 3), [1, 4], 'f32');

@@ -4,7 +4,7 @@
 // Bindings: 0 params {M, N, K, stride}, 1 x, 2 w, 3 bias, 4 y. Bindings 1 and 2 are declared twice,
 // as scalar and as vec4 arrays, each used by one entry point (WGSL forbids aliasing only within one).
 // Entry points:
-//   main:   TILE_ROWS (2, 4 or 8) rows of x × 8 columns per invocation, vec4 loads along K; needs
+//   main:   TILE_ROWS (2, 4, 6 or 8) rows of x × 8 columns per invocation, vec4 loads along K; needs
 //           K % 4 == 0 (f32) or K % 8 == 0 (f16). Every loaded weight feeds TILE_ROWS outputs and every
 //           loaded x value 8. Tile t covers n0 = 8 (t % ceil(N/8)), m0 = TILE_ROWS (t / ceil(N/8)).
 //           Dispatch flatGrid(ceil(M/TILE_ROWS) * ceil(N/8), 16).
@@ -126,6 +126,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       if (TILE_ROWS > 4u) {
         u = x4[xr4 + k]; v = x4[xr4 + k + 1u]; c40 += u * a0 + v * b0; c41 += u * a1 + v * b1;
         u = x4[xr5 + k]; v = x4[xr5 + k + 1u]; c50 += u * a0 + v * b0; c51 += u * a1 + v * b1;
+      }
+      if (TILE_ROWS > 6u) {
         u = x4[xr6 + k]; v = x4[xr6 + k + 1u]; c60 += u * a0 + v * b0; c61 += u * a1 + v * b1;
         u = x4[xr7 + k]; v = x4[xr7 + k + 1u]; c70 += u * a0 + v * b0; c71 += u * a1 + v * b1;
       }
@@ -146,6 +148,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       if (TILE_ROWS > 4u) {
         u = x4[xr4 + j]; c40 += u * a0; c41 += u * a1;
         u = x4[xr5 + j]; c50 += u * a0; c51 += u * a1;
+      }
+      if (TILE_ROWS > 6u) {
         u = x4[xr6 + j]; c60 += u * a0; c61 += u * a1;
         u = x4[xr7 + j]; c70 += u * a0; c71 += u * a1;
       }
@@ -160,6 +164,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (TILE_ROWS > 4u) {
     store_row(m0 + 4u, n0, c40); store_row(m0 + 4u, n0 + 4u, c41);
     store_row(m0 + 5u, n0, c50); store_row(m0 + 5u, n0 + 4u, c51);
+  }
+  if (TILE_ROWS > 6u) {
     store_row(m0 + 6u, n0, c60); store_row(m0 + 6u, n0 + 4u, c61);
     store_row(m0 + 7u, n0, c70); store_row(m0 + 7u, n0 + 4u, c71);
   }

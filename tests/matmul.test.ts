@@ -52,7 +52,7 @@ describe('matmul matches the CPU oracle', () => {
 
   // Each GEMM tile height on M and N that leave partial tiles (clamped rows and columns).
   it.each([
-    [2, 1, 8, 8], [2, 3, 13, 64], [4, 2, 9, 16], [4, 7, 1000, 384], [8, 3, 17, 24], [8, 13, 30, 1024], [8, 16, 384, 1024],
+    [2, 1, 8, 8], [2, 3, 13, 64], [4, 2, 9, 16], [4, 7, 1000, 384], [6, 6, 1152, 384], [6, 11, 17, 24], [8, 3, 17, 24], [8, 13, 30, 1024], [8, 16, 384, 1024],
   ] as const)('gemm tile %i×8 [%i, %i, %i]', async (tileRows, M, N, K) => {
     for (const dtype of ['f32', 'f16'] as const) await check(M, N, K, dtype, true, 'gemm', tileRows);
   });

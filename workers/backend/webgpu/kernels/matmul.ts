@@ -31,11 +31,13 @@ export function pickVariant(M: number, K: number, wDtype: DType): Exclude<Matmul
 
 /**
  * Rows of x per invocation of the vec4 GEMM: the largest tile (more FMAs per loaded value) that
- * does not compute many clamped rows past M. Measured on SwiftShader in bench/KERNELS.md.
+ * does not compute many clamped rows past M. Measured on SwiftShader in bench/KERNELS.md; at M = 6
+ * (two verified tokens under CFG) a 6-row tile beat 8 rows by 13–29 % and two 4-row tiles by 20 %.
  */
-export function gemmTileRows(M: number): 2 | 4 | 8 {
+export function gemmTileRows(M: number): 2 | 4 | 6 | 8 {
   if (M <= 2) return 2;
   if (M <= 4) return 4;
+  if (M <= 6) return 6;
   return Math.ceil(M / 8) * 8 - M <= 2 ? 8 : 4;
 }
 
@@ -51,7 +53,7 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTen
   if ((v === 'gemv' || v === 'gemm') && !vec4Ok(K, w.dtype)) throw new Error(`matmul: ${v} needs K % ${w.dtype === 'f16' ? 8 : 4} == 0, got K = ${K}`);
   if (v === 'gemv' && M > 2) throw new Error(`matmul: gemv takes M ≤ 2, got M = ${M}`);
 
-  if (v === 'gemm' && ![2, 4, 8].includes(tileRows)) throw new Error(`matmul: gemm tile rows must be 2, 4 or 8, got ${tileRows}`);
+  if (v === 'gemm' && ![2, 4, 6, 8].includes(tileRows)) throw new Error(`matmul: gemm tile rows must be 2, 4, 6 or 8, got ${tileRows}`);
   // [label, shader, entry point, invocations, workgroup size] as in the shaders' headers.
   const [label, code, entryPoint, invocations, workgroupSize] =
     v === 'gemv' ? ['gemv', gemvCode, 'main', Math.ceil(N / 4), 16]
