@@ -41,6 +41,8 @@ class TrainConfig:
     eval_images: int = 256     # val subset during training; the full val split at the end
     ckpt_seconds: float = 180.0
     seed: int = 0
+    bf16: bool = True          # autocast for the training forward (fp32 master weights and evaluation), on CPU and CUDA:
+                               # avx512_bf16 here; the draft trainer measured 2-3x faster steps with it
 
 
 def load_data():
@@ -105,7 +107,7 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
     log = print if d.main else (lambda *a, **k: None)
     log(f"target {sum(p.numel() for p in target.parameters()) / 1e6:.2f}M params, "
         f"text {sum(p.numel() for p in text.parameters() if p.requires_grad) / 1e6:.2f}M trainable, "
-        f"vocab {len(vocab)}, train {len(train_idx)} images, {d.world} process(es) x batch {cfg.batch_size}", flush=True)
+        f"vocab {len(vocab)}, train {len(train_idx)} images, {d.world} process(es) x batch {cfg.batch_size}, bf16 {cfg.bf16}", flush=True)
     step, elapsed, history = 0, 0.0, []
     ckpt_path = os.path.join(out, "target.pt")
     if resume and os.path.exists(ckpt_path):
@@ -131,7 +133,8 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
         b = rng.sample(train_idx, cfg.batch_size)
         words = tok.batch([caption(meta[j], rng) for j in b]).to(device)
         drop = torch.tensor([rng.random() < cfg.cond_drop for _ in b], device=device)
-        loss = loss_on(text_p, target_p, ids[b].to(device), words, drop)
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            loss = loss_on(text_p, target_p, ids[b].to(device), words, drop)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
@@ -166,9 +169,10 @@ if __name__ == "__main__":
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the time budget)")
     ap.add_argument("--out", default=OUT)
+    ap.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
-    cfg = TrainConfig(minutes=a.minutes)
+    cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)
