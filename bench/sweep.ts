@@ -18,7 +18,7 @@ import type { PageResult } from './pageResult';
 import promptSets from './prompts.json';
 
 // The ablation draft's vertical heads are not part of the comparison: it is the 1D baseline along the row.
-export const SWEEP = 'ar,ar2,n1v1,n2v1,n4v1,n6v1,n8v1,n4v0,n4v2,n4v1w2,r4v1,a2v0,a4v0,a8v0';
+export const SWEEP = 'ar,ar2,n1v0,n1v1,n2v0,n2v1,n4v0,n4v1,n4v2,n6v1,n8v0,n8v1,n4v1w2,r4v1,a2v0,a4v0,a8v0';
 /** ar2's seeds start here, far from the others' 1…reps. */
 const SECOND_SEEDS = 1000;
 /** Side of the square token blocks whose draft share is reported (4×4 blocks of the 16×16 grid). */
