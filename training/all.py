@@ -2,6 +2,8 @@
 
 python -m training.all [--vq-minutes 32] [--target-minutes 80] [--evaluator-minutes 15] [--draft-minutes 55] [--device cpu|cuda]
 python -m training.all --dry-run      # print the commands only
+python -m training.all --from train_draft   # that stage and every later one (after more target training: re-distil
+                                            # the drafts against it, re-export, re-measure, new fixtures and samples)
 
 dataset -> VQ (train + export decoder.onnx, codebook) -> tokens -> text encoder + target -> evaluator (train + export)
 -> Hawk and ablation drafts (distil together, export) -> app export (target, text, manifest with the drafts, golden)
@@ -37,8 +39,15 @@ def main(argv=None):
     ap.add_argument("--draft-minutes", default="55")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--dry-run", action="store_true")
+    ap.add_argument("--from", dest="start", default=None, help="start at this stage's module (e.g. train_draft)")
     a = ap.parse_args(argv)
-    for args in stages(a):
+    todo = stages(a)
+    if a.start:
+        names = [args[0].removeprefix("training.") for args in todo]
+        if a.start.removeprefix("training.") not in names:
+            ap.error(f"--from {a.start}: no such stage; stages: {', '.join(dict.fromkeys(names))}")
+        todo = todo[names.index(a.start.removeprefix("training.")):]
+    for args in todo:
         print("+ python -m", " ".join(args), flush=True)
         if not a.dry_run:
             subprocess.run([sys.executable, "-m", *args], check=True)
