@@ -13,7 +13,7 @@ test('runs kernels in the worker and they match the CPU oracle', async ({ page }
   await page.getByText('GPU diagnostics').click();
   await page.getByRole('button', { name: 'Run kernel self-test' }).click();
   const rows = page.getByTestId('kernel-checks').locator('tr');
-  await expect(rows).toHaveCount(3, { timeout: 60_000 });
+  await expect(rows).toHaveCount(4, { timeout: 60_000 }); // matmul, windowAttention, softmax, sample
   for (const text of await rows.allInnerTexts()) {
     expect(text).toContain('webgpu');
     const err = Number(/max \|err\| (\S+)/.exec(text)![1]);
@@ -43,5 +43,5 @@ test('a lost GPU device is reported and re-created', async ({ page }) => {
   await expect(page.getByTestId('status')).toContainText('GPU device re-created', { timeout: 30_000 });
   await page.getByText('GPU diagnostics').click();
   await page.getByRole('button', { name: 'Run kernel self-test' }).click();
-  await expect(page.getByTestId('kernel-checks').locator('tr')).toHaveCount(3, { timeout: 60_000 });
+  await expect(page.getByTestId('kernel-checks').locator('tr')).toHaveCount(4, { timeout: 60_000 });
 });

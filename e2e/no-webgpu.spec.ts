@@ -7,7 +7,7 @@ test('without WebGPU the page says so and the CPU backend runs the kernels', asy
   await page.getByText('GPU diagnostics').click();
   await page.getByRole('button', { name: 'Run kernel self-test' }).click();
   const rows = page.getByTestId('kernel-checks').locator('tr');
-  await expect(rows).toHaveCount(3, { timeout: 60_000 });
+  await expect(rows).toHaveCount(4, { timeout: 60_000 });
   await expect(rows.first()).toContainText('cpu');
 });
 

@@ -26,6 +26,8 @@ const CHECKS: Record<string, (b: Backend) => Tensor> = {
     );
   },
   softmax: (b) => b.softmax(b.upload(random(3 * 1024, 6), [3, 1024]), 0.8, 50),
+  // Drafted tokens drawn on the device from 4 draft distributions over the 1024 codes: the same tokens as the host's draw.
+  sample: (b) => b.sample(b.softmax(b.upload(random(4 * 1024, 7), [4, 1024]), 1, 0), b.upload(random(4, 8).map((u) => (u + 1) / 2), [4])),
 };
 
 export const KERNEL_CHECKS = Object.keys(CHECKS);
