@@ -19,8 +19,9 @@ export function tinyWeights(cfg: TargetConfig = tinyConfig, seed = 1, scale = 0.
   return raw;
 }
 
+/** A draft block narrower than the target's (SwiGLU 24 vs 48), as `train_draft --hidden` builds. */
 export const tinyDraftConfig = (spatial: boolean): DraftConfig => ({
-  dim: tinyConfig.dim, nLayers: 1, nHeads: 2, hidden: 48, headHidden: 16, vocab: tinyConfig.vocab, grid: tinyConfig.grid,
+  dim: tinyConfig.dim, nLayers: 1, nHeads: 2, hidden: 24, headHidden: 16, vocab: tinyConfig.vocab, grid: tinyConfig.grid,
   prefixLen: tinyConfig.prefixLen, offsets: [1, 2, 3, 4, 8], spatial, rowsAbove: 1, colsLeft: 1, colsRight: 2, ropeBase: 10000, normEps: 1e-5,
 });
 

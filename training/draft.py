@@ -49,7 +49,7 @@ class DraftArgs:
 
     @classmethod
     def from_target(cls, t: ModelArgs, **kw):
-        """Sizes from the target; offsets 1..min(8, W-1) along the row, then W, 2W (one and two rows below). The ablation
+        """Sizes from the target (the block's SwiGLU width too, unless `hidden` is given); offsets 1..min(8, W-1) along the row, then W, 2W (one and two rows below). The ablation
         (spatial=False) has the horizontal heads only, each wider, so that its heads hold as many parameters."""
         horizontal = tuple(range(1, min(8, t.grid - 1) + 1))
         if kw.get("spatial", True):
@@ -57,7 +57,8 @@ class DraftArgs:
         else:
             kw.setdefault("offsets", horizontal)
             kw.setdefault("head_hidden", cls.head_hidden * (len(horizontal) + 2) // len(horizontal))
-        return cls(dim=t.dim, n_heads=t.n_heads, hidden=t.hidden, vocab=t.vocab, grid=t.grid, prefix_len=t.prefix_len,
+        kw.setdefault("hidden", t.hidden)
+        return cls(dim=t.dim, n_heads=t.n_heads, vocab=t.vocab, grid=t.grid, prefix_len=t.prefix_len,
                    rope_base=t.rope_base, norm_eps=t.norm_eps, **kw)
 
 

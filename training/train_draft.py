@@ -118,7 +118,7 @@ def ckpt_path(variant, tiny=False):
     return os.path.join(OUT, f"draft_{variant}{'_tiny' if tiny else ''}.pt")
 
 
-def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt")):
+def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt"), hidden=None):
     random.seed(cfg.seed), torch.manual_seed(cfg.seed)
     if tiny:
         text, target, tok, meta, ids = tiny_setup()
@@ -131,7 +131,7 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
     drafts, opts = {}, {}
     for v in variants:
-        drafts[v] = Draft(DraftArgs.from_target(target.args, spatial=(v == "hawk"), n_layers=n_layers))
+        drafts[v] = Draft(DraftArgs.from_target(target.args, spatial=(v == "hawk"), n_layers=n_layers, **({"hidden": hidden} if hidden else {})))
         params = list(drafts[v].parameters())
         opts[v] = torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
                                      {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas)
@@ -278,6 +278,8 @@ if __name__ == "__main__":
     ap.add_argument("--variant", default="both", choices=["hawk", "ablation", "both"])
     ap.add_argument("--minutes", type=float, default=DraftTrainConfig.minutes)
     ap.add_argument("--layers", type=int, default=1)
+    ap.add_argument("--hidden", type=int, default=None, help="SwiGLU width of the draft block (default: the target's); "
+                    "the draft's cost per step on a compute-bound device follows its parameters")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--export", action="store_true")
@@ -298,4 +300,4 @@ if __name__ == "__main__":
         cfg = DraftTrainConfig(minutes=a.minutes, bf16=not a.no_bf16)
         if a.tiny:
             cfg.batch_size, cfg.eval_every, cfg.eval_images = 8, 20, 8
-        train(cfg, variants, a.resume, a.layers, a.tiny, a.target)
+        train(cfg, variants, a.resume, a.layers, a.tiny, a.target, a.hidden)

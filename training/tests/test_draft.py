@@ -42,6 +42,8 @@ def test_offsets_and_head_shapes():
     target, draft = tiny()
     assert draft.args.offsets == (1, 2, 3, 4, 8)  # grid 4: row-wise 1..3, then one and two rows below
     assert DraftArgs.from_target(configs["hawk-emoji"]).offsets == (1, 2, 3, 4, 5, 6, 7, 8, 16, 32)
+    assert DraftArgs.from_target(configs["hawk-emoji"]).hidden == configs["hawk-emoji"].hidden
+    assert DraftArgs.from_target(configs["hawk-emoji"], hidden=512).hidden == 512  # train_draft --hidden: a cheaper block
     prefix, toks, h, logits = inputs(target)
     assert torch.allclose(logits, target(prefix, toks[:, :-1]), atol=1e-5)  # same pass as Transformer.forward
     out = draft(target, prefix, h, toks)
