@@ -53,7 +53,7 @@ export interface StepEvent {
   stepMs: number;
   /**
    * Of stepMs, the time until the draft's proposal was ready (0 without a draft). A chain drafted on the device
-   * (tree width 1, no top-p) is only recorded then: its GPU time is inside the step's one readback, not here.
+   * (no top-p; trees only when sampling) is only recorded then: its GPU time is inside the step's one readback, not here.
    */
   draftMs: number;
   targetForwards: number;

@@ -41,7 +41,7 @@ class NoisyOracleDrafter implements Drafter {
 
 /**
  * Sampling test drafter: independent draws from fixed random proposal distributions. With a backend,
- * it hands the main chain over as a device tensor with placeholder candidates, as a drafter that
+ * it hands every candidate over as a row of a device tensor, with placeholders, as a drafter that
  * samples on the GPU does (resolved from the step's readback).
  */
 class RandomDrafter implements Drafter {
@@ -60,17 +60,18 @@ class RandomDrafter implements Drafter {
         return { token: sampleIndex(q, this.uniform()), q, source: 'horizontal' as const };
       }));
     if (!this.device) return { candidates };
-    const chain = candidates.map((c) => c[0]);
-    const tensor = this.device.upload(Uint32Array.from(chain.map((c) => c.token)), [chain.length]);
-    candidates.forEach((c) => { c[0] = { token: -1, q: null, source: 'horizontal' }; });
+    // Every candidate goes over as a device row: the first candidates first, then the siblings.
+    const all = [...candidates.map((c) => c[0]), ...candidates.flatMap((c) => c.slice(1))];
+    const tokens = this.device.upload(Uint32Array.from(all.map((c) => c.token)), [all.length]);
+    const placeholders = candidates.map((pool) => pool.map((c) => ({ ...c, token: -1, q: null, deviceRow: all.indexOf(c) })));
     return {
-      candidates,
+      candidates: placeholders,
       onDevice: {
-        chain: { tensor },
-        reads: [tensor],
-        resolve: ([tokens]) => chain.forEach((c, k) => {
-          expect(tokens[k]).toBe(c.token);
-          Object.assign(candidates[k][0], c);
+        tokens,
+        reads: [tokens],
+        resolve: ([ids]) => placeholders.flat().forEach((p) => {
+          expect(ids[p.deviceRow]).toBe(all[p.deviceRow].token);
+          Object.assign(p, { token: ids[p.deviceRow], q: all[p.deviceRow].q });
         }),
       },
     };

@@ -55,15 +55,15 @@ describe('greedy Hawk reproduces greedy AR', () => {
 });
 
 describe('drafting on the device', () => {
-  it('samples exactly the host path\'s tokens on the CPU oracle (temperature 1, top-k 0 and 5, n ∈ {1, 4}, VSD ∈ {0, 1})', async () => {
-    for (const topK of [0, 5]) for (const n of [1, 4]) for (const vsd of [0, 1]) {
-      const o = { n, vsd, width: 1, prefixSeed: 3, temperature: 1, topK };
+  it('samples exactly the host path\'s tokens on the CPU oracle (temperature 1, top-k 0 and 5, n ∈ {1, 4}, VSD ∈ {0, 1}, width 1 and 2)', async () => {
+    for (const topK of [0, 5]) for (const n of [1, 4]) for (const vsd of [0, 1]) for (const width of [1, 2]) {
+      const o = { n, vsd, width, prefixSeed: 3, temperature: 1, topK };
       const host = await generate(cpu, true, { ...o, sampleOnDevice: false });
-      expect(await generate(cpu, true, { ...o, sampleOnDevice: true }), `topK=${topK} n=${n} vsd=${vsd}`).toEqual(host);
+      expect(await generate(cpu, true, { ...o, sampleOnDevice: true }), `topK=${topK} n=${n} vsd=${vsd} width=${width}`).toEqual(host);
     }
   }, 60_000);
 
-  it('on WebGPU: greedy Hawk reproduces greedy AR with one readback per step; sampling draws valid tokens', async () => {
+  it('on WebGPU: greedy Hawk reproduces greedy AR with one readback per step; sampled chains and trees draw valid tokens, one readback per step', async () => {
     const gpu = await gpuBackend();
     try {
       for (const prefixSeed of [3, 11]) {
@@ -74,9 +74,14 @@ describe('drafting on the device', () => {
         expect(spec).toEqual(ar);
         expect(gpu.runtime.stats.readbacks - before).toBe(steps.length); // one per target forward, the prefill included
       }
-      const sampled = await generate(gpu, true, { n: 4, vsd: 1, width: 1, prefixSeed: 3, temperature: 1, topK: 20 });
-      expect(sampled.length).toBe(N);
-      expect(sampled.every((t) => Number.isInteger(t) && t >= 0 && t < tinyConfig.vocab)).toBe(true);
+      for (const width of [1, 2]) {
+        const steps: StepStats[] = [];
+        const before = gpu.runtime.stats.readbacks;
+        const sampled = await generate(gpu, true, { n: 4, vsd: 1, width, prefixSeed: 3, temperature: 1, topK: 20, steps });
+        expect(sampled.length).toBe(N);
+        expect(sampled.every((t) => Number.isInteger(t) && t >= 0 && t < tinyConfig.vocab)).toBe(true);
+        expect(gpu.runtime.stats.readbacks - before, `width ${width}`).toBe(steps.length);
+      }
     } finally {
       gpu.destroy();
     }

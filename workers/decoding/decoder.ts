@@ -24,6 +24,8 @@ export type CandidateSource = 'horizontal' | 'vertical';
 
 export interface DraftCandidate extends Candidate {
   source: CandidateSource;
+  /** For a candidate drawn on the device: its row of `Proposal.onDevice.tokens` (its token is −1 until `resolve`). */
+  deviceRow?: number;
 }
 
 /** Target hidden states of committed inputs, from the last forward pass. */
@@ -50,18 +52,19 @@ export interface Proposal {
   /** Candidate lists per offset; the first of each list forms the main chain. */
   candidates: DraftCandidate[][];
   /**
-   * Set when the main chain was drafted on the device: its tokens never travel to the host before
-   * the target's forward (one submit, one readback per step). Until `resolve`, the main chain's
-   * candidates are placeholders (token −1); `chain` holds their tokens as u32 rows.
+   * Set when candidates were drawn on the device: their tokens never travel to the host before the
+   * target's forward (one submit, one readback per step). Until `resolve`, those candidates are
+   * placeholders (token −1) that name their row of `tokens`.
    */
-  onDevice?: DeviceChain;
+  onDevice?: DeviceDraws;
 }
 
-export interface DeviceChain {
-  chain: RowSlice;
+export interface DeviceDraws {
+  /** `[R]` u32 drawn tokens. */
+  tokens: Tensor;
   /** Tensors to read back together with the target's logits. */
   reads: Tensor[];
-  /** Receives their contents: fills in the main chain's tokens and proposal distributions. */
+  /** Receives their contents: fills in the placeholders' tokens and proposal distributions. */
   resolve(values: (Float32Array | Uint32Array)[]): void;
 }
 
@@ -136,12 +139,15 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
     target.model.backend.release(hidden.tensor);
 
     // Tree: node 0 = root, main chain at 1..d, then the other candidates as leaves of the chain.
-    const nodes: (TreeNode & { source?: CandidateSource })[] = [{ parent: -1, token: tokens[root], q: null }];
+    // Each node keeps its candidate, whose token a device draw fills in after the forward.
+    type Node = TreeNode & { source?: CandidateSource; candidate?: DraftCandidate };
+    const nodes: Node[] = [{ parent: -1, token: tokens[root], q: null }];
+    const node = (parent: number, candidate: DraftCandidate): Node => ({ parent, token: candidate.token, q: candidate.q, source: candidate.source, candidate });
     const depths = Math.min(proposals.length, maxDepth);
-    for (let k = 1; k <= depths && proposals[k - 1].length > 0; k++) nodes.push({ parent: k - 1, ...proposals[k - 1][0] });
+    for (let k = 1; k <= depths && proposals[k - 1].length > 0; k++) nodes.push(node(k - 1, proposals[k - 1][0]));
     const chainLen = nodes.length - 1;
     for (let k = 1; k <= Math.min(depths, chainLen + 1); k++) {
-      for (const c of proposals[k - 1].slice(1)) nodes.push({ parent: k - 1, ...c });
+      for (const c of proposals[k - 1].slice(1)) nodes.push(node(k - 1, c));
     }
     const depthOf = (i: number): number => (i === 0 ? 0 : depthOf(nodes[i].parent) + 1);
 
@@ -156,12 +162,12 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
     };
     const visible = (i: number, j: number): boolean => (j < c ? j <= i : i >= c && isAncestorOrSelf(i - c, j - c));
     const device = proposal.onDevice;
-    const ids = device ? spliceIds(target, rows, c + 1, chainLen, device.chain) : rows;
+    const ids = device ? spliceIds(target, rows, [...chain.map(() => undefined), ...nodes.map((n) => n.candidate?.deviceRow)], device.tokens) : rows;
     const scored = await target.score(ids, imageIndex, P + fed, visible, device?.reads);
     if (device) {
       target.model.backend.release(ids as Tensor);
       device.resolve(scored.also);
-      for (let k = 1; k <= chainLen; k++) Object.assign(nodes[k], { token: proposals[k - 1][0].token, q: proposals[k - 1][0].q });
+      for (const node of nodes) if (node.candidate?.deviceRow !== undefined) Object.assign(node, { token: node.candidate.token, q: node.candidate.q });
     }
     const row = (node: number) => scored.logits.subarray((c + node) * V, (c + node + 1) * V);
 
@@ -193,17 +199,27 @@ export async function decode(target: GuidedTarget, prefixCond: Tensor, prefixUnc
 }
 
 /**
- * The target's input ids `[batch·M]` on the device: `rows` with rows [at, at + count) taken from the
- * device-drafted chain instead, repeated for each sequence of the batch.
+ * The target's input ids `[batch·M]` on the device: `rows`, except where `deviceRows[i]` names a row of the
+ * device-drawn `tokens`, repeated for each sequence of the batch. Runs of host rows and of consecutive device rows
+ * become one copy each.
  */
-function spliceIds(target: GuidedTarget, rows: readonly number[], at: number, count: number, chain: RowSlice): Tensor {
+function spliceIds(target: GuidedTarget, rows: readonly number[], deviceRows: readonly (number | undefined)[], tokens: Tensor): Tensor {
   const b = target.model.backend;
-  if ((chain.count ?? chain.tensor.shape[0]) < count) throw new Error(`decode: the drafter put ${chain.count} chain tokens on the device, the tree has ${count}`);
-  const before = b.upload(Uint32Array.from(rows.slice(0, at)), [at]);
-  const after = rows.length > at + count ? b.upload(Uint32Array.from(rows.slice(at + count)), [rows.length - at - count]) : null;
-  const one: RowSlice[] = [{ tensor: before }, { tensor: chain.tensor, from: chain.from, count }, ...(after ? [{ tensor: after }] : [])];
-  const ids = b.concat(Array.from({ length: target.batch }, () => one).flat());
-  b.release(before);
-  if (after) b.release(after);
+  const host = b.upload(Uint32Array.from(rows, (t, i) => (deviceRows[i] === undefined ? t : 0)), [rows.length]);
+  const parts: RowSlice[] = [];
+  for (let i = 0; i < rows.length;) {
+    const d = deviceRows[i];
+    let j = i + 1;
+    if (d === undefined) {
+      while (j < rows.length && deviceRows[j] === undefined) j++;
+      parts.push({ tensor: host, from: i, count: j - i });
+    } else {
+      while (j < rows.length && deviceRows[j] === d + (j - i)) j++;
+      parts.push({ tensor: tokens, from: d, count: j - i });
+    }
+    i = j;
+  }
+  const ids = b.concat(Array.from({ length: target.batch }, () => parts).flat());
+  b.release(host);
   return ids;
 }

@@ -8,8 +8,8 @@
  * With CFG the draft runs the cond and uncond sequences and guides its logits like the target.
  * Greedy mode proposes argmax / top-w tokens; sampling mode draws independent samples from the
  * processed draft distribution q, which lossless acceptance needs.
- * A chain (width 1) is drawn on the device and spliced into the target's input there, so a step is
- * one submit and one readback; trees and top-p read the heads back and draw on the host.
+ * Candidates are drawn on the device and spliced into the target's input there, so a step is one
+ * submit and one readback; greedy trees (top-w of a head) and top-p read the heads back and draw on the host.
  */
 import type { Backend, Tensor } from '../backend/backend';
 import type { DraftModel } from '../model/draft';
@@ -28,7 +28,7 @@ export interface HawkSettings {
   sampling: SamplingSettings;
   cfgScale: number;
   /**
-   * Draw the main chain on the device where the settings allow (width 1, no top-p): draft and target
+   * Draw the candidates on the device where the settings allow (no top-p; trees only when sampling): draft and target
    * verification then share one submit and one readback per step. Default true; false forces the
    * host path (tests compare the two).
    */
@@ -97,9 +97,13 @@ export class HawkDrafter implements Drafter {
     return this.onDevice ? this.proposeOnDevice(logitsT, chain, vertical, last) : this.proposeOnHost(logitsT, chain, vertical, last);
   }
 
-  /** Whether drafted tokens are drawn on the device: a chain (width 1) from a softmax with optional top-k (no top-p). */
+  /**
+   * Whether drafted tokens are drawn on the device: from a softmax with optional top-k (no top-p); greedy trees (the
+   * top-w tokens of a head) stay on the host.
+   */
   get onDevice(): boolean {
-    return this.settings.sampleOnDevice !== false && this.settings.width === 1 && this.settings.sampling.topP >= 1;
+    const { sampleOnDevice, width, sampling } = this.settings;
+    return sampleOnDevice !== false && sampling.topP >= 1 && (width === 1 || sampling.temperature > 0);
   }
 
   private get greedy(): boolean {
@@ -155,33 +159,45 @@ export class HawkDrafter implements Drafter {
       guided = b.cfg(bySequence, this.settings.cfgScale);
       for (const t of [order, bySequence, logitsT]) b.release(t);
     }
+    // Token rows: the chain's first candidates (row i for head i), the vertical guesses, then candidate c ≥ 1 of
+    // chain head i at d + vertical + (c − 1)·d + i.
+    const d = chain.length, w = this.settings.width, rowsN = K + (w - 1) * d;
+    const headOf = (row: number): number => (row < K ? row : (row - K) % d);
     let tokens: Tensor, q: Tensor | null = null;
     if (this.greedy) {
       tokens = b.argmax(guided);
     } else {
       q = b.softmax(guided, this.settings.sampling.temperature, this.settings.sampling.topK);
-      const u = new Float32Array(K);
-      vertical.forEach((_, i) => { u[chain.length + i] = this.uniform(); });
-      chain.forEach((_, i) => { u[i] = this.uniform(); });
-      const uT = b.upload(u, [K]);
-      tokens = b.sample(q, uT);
-      b.release(uT);
+      // Uniforms in the host path's order: the vertical guesses, then each chain head's w candidates.
+      const u = new Float32Array(rowsN);
+      vertical.forEach((_, j) => { u[d + j] = this.uniform(); });
+      chain.forEach((_, i) => { for (let c = 0; c < w; c++) u[c === 0 ? i : K + (c - 1) * d + i] = this.uniform(); });
+      const uT = b.upload(u, [rowsN]);
+      let weights = q;
+      if (w > 1) {
+        const heads = b.upload(Uint32Array.from({ length: rowsN }, (_, r) => headOf(r)), [rowsN]);
+        weights = b.embedding(q, heads);
+        b.release(heads);
+      }
+      tokens = b.sample(weights, uT);
+      for (const t of [uT, ...(weights !== q ? [weights] : [])]) b.release(t);
     }
     b.release(guided);
 
-    const candidates: DraftCandidate[][] = chain.map((k) => {
+    const placeholder = (deviceRow: number): DraftCandidate => ({ token: -1, q: null, source: 'horizontal', deviceRow });
+    const candidates: DraftCandidate[][] = chain.map((k, i) => {
       const guess = this.speculation.get(last + k);
-      return [{ token: -1, q: null, source: 'horizontal' }, ...(guess ? [guess] : [])];
+      return [placeholder(i), ...Array.from({ length: w - 1 }, (_, c) => placeholder(K + c * d + i)), ...(guess ? [guess] : [])];
     });
     const resolve = (values: (Float32Array | Uint32Array)[]): void => {
       const [ids, probs] = values;
-      const take = (i: number, source: DraftCandidate['source']): DraftCandidate =>
-        ({ token: ids[i], q: probs ? (probs as Float32Array).slice(i * V, (i + 1) * V) : null, source });
-      chain.forEach((_, i) => Object.assign(candidates[i][0], take(i, 'horizontal')));
-      vertical.forEach((k, i) => this.speculation.set(last + k, take(chain.length + i, 'vertical')));
+      const qOf = (head: number): Float32Array | null => (probs ? (probs as Float32Array).slice(head * V, (head + 1) * V) : null);
+      const qs = Array.from({ length: K }, (_, head) => qOf(head));
+      for (const pool of candidates) for (const c of pool) if (c.deviceRow !== undefined) Object.assign(c, { token: ids[c.deviceRow], q: qs[headOf(c.deviceRow)] });
+      vertical.forEach((k, j) => this.speculation.set(last + k, { token: ids[d + j], q: qs[d + j], source: 'vertical' }));
       b.release(tokens);
       if (q) b.release(q);
     };
-    return { candidates, onDevice: { chain: { tensor: tokens, from: 0, count: chain.length }, reads: q ? [tokens, q] : [tokens], resolve } };
+    return { candidates, onDevice: { tokens, reads: q ? [tokens, q] : [tokens], resolve } };
   }
 }
