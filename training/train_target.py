@@ -3,7 +3,8 @@
 python -m training.train_target [--minutes 80] [--resume] [--device cpu|cuda]
 torchrun --nproc_per_node N -m training.train_target ...   # data-parallel (DDP), see training/distributed.py
 --minutes is the total budget including the time a resumed checkpoint already ran.
-Checkpoints to training/out/target.pt; validation loss is reported in bits per image token.
+Checkpoints to training/out/target.pt (and target_best.pt at the lowest validation loss so far); validation loss is
+reported in bits per image token.
 --tiny [--steps N] [--out DIR]: a tiny model on synthetic data (the DDP test; nothing real is touched).
 """
 import argparse
@@ -118,12 +119,17 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
     rng = random.Random(cfg.seed + step + 7919 * d.rank)  # new draws after a resume and per rank, still reproducible
     t0, last_ckpt = time.time() - elapsed, time.time()
 
-    def save():
+    def save(path=ckpt_path):
         if not d.main:
             return
         torch.save(dict(text=text.state_dict(), target=target.state_dict(), opt=opt.state_dict(), step=step,
                         elapsed=time.time() - t0, history=history,
-                        args=asdict(target.args), text_args=asdict(text.args), train=asdict(cfg)), ckpt_path)
+                        args=asdict(target.args), text_args=asdict(text.args), train=asdict(cfg)), path)
+
+    # The lowest validation loss so far also gets its own checkpoint: 8k training images overfit within a few epochs
+    # (validation 3.16 bits at step 2,100, 3.24 at 2,700 while the training loss fell from 3 to 1.3).
+    best_path = os.path.join(out, "target_best.pt")
+    best = min((h["val_bits"] for h in history if not h.get("full_val")), default=math.inf)
 
     while (progress := d.from_main((time.time() - t0) / (cfg.minutes * 60))) < 1 and step != max_steps:
         lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
@@ -147,6 +153,9 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
             history.append(dict(step=step, minutes=round((time.time() - t0) / 60, 1),
                                 val_bits=round(evaluate(text, target, tok, meta, ids, val_sub, device), 4)))
             log("eval", history[-1], flush=True)
+            if history[-1]["val_bits"] < best:
+                best = history[-1]["val_bits"]
+                save(best_path)
         if time.time() - last_ckpt > cfg.ckpt_seconds:
             save()
             last_ckpt = time.time()

@@ -73,3 +73,15 @@ def test_kv_cache_matches_full_forward():
         for t in range(3, 15):
             rows.append(target(None, toks[:, t:t + 1], start=P + t)[:, -1])
     assert torch.allclose(torch.cat(rows), full[0], atol=1e-5)
+
+
+def test_training_keeps_the_checkpoint_of_the_lowest_validation_loss(tmp_path):
+    from training.train_target import TrainConfig, train
+    cfg = TrainConfig(minutes=10, batch_size=4, eval_images=8, warmup=5, eval_every=2, bf16=False)
+    train(cfg, resume=False, device="cpu", tiny=True, out=str(tmp_path), max_steps=8)
+    last = torch.load(tmp_path / "target.pt", weights_only=False)
+    best = torch.load(tmp_path / "target_best.pt", weights_only=False)
+    evals = [h for h in last["history"] if not h.get("full_val")]
+    assert [h["step"] for h in evals] == [2, 4, 6, 8]
+    lowest = min(evals, key=lambda h: h["val_bits"])
+    assert best["step"] == lowest["step"] and best["history"][-1] == lowest
