@@ -1,5 +1,5 @@
 // Workgroup-wide reductions for the kernels that give one workgroup to each row (rmsnorm, softmax,
-// argmax). Prepended by workers/backend/webgpu/kernels/rowReduce.ts; the including shader declares
+// argmax, sample). Prepended by workers/backend/webgpu/kernels/rowReduce.ts; the including shader declares
 // its entry point with @workgroup_size(WG) and calls these from uniform control flow.
 //
 // Barriers are very expensive on SwiftShader, so instead of a log2(WG)-step tree each invocation
@@ -9,6 +9,9 @@
 // the half that reduction n read, and the barrier of reduction n+1 lies between, so no invocation
 // can overwrite partials that a slower one is still folding. One barrier per reduction in all.
 override WG: u32 = 64u;
+
+/** "No index": the largest u32 (argmax's invocation without a column, sample's row without weight). */
+const NONE: u32 = 0xffffffffu;
 
 var<workgroup> scratch: array<u32, 2u * WG>;
 var<private> parity: u32 = 0u;

@@ -52,8 +52,8 @@ export interface StepEvent {
   elapsedMs: number;
   stepMs: number;
   /**
-   * Of stepMs, the time until the draft's proposal was ready (0 without a draft). A chain drafted on the device
-   * (no top-p; trees only when sampling) is only recorded then: its GPU time is inside the step's one readback, not here.
+   * Of stepMs, the time until the draft's proposal was ready (0 without a draft). Candidates drawn on the device
+   * (no top-p; trees only when sampling) are only recorded then: its GPU time is inside the step's one readback, not here.
    */
   draftMs: number;
   targetForwards: number;
@@ -101,7 +101,7 @@ export interface GenerationSummary {
   tokens: number[];
   sources: TokenSource[];
   totalMs: number;
-  /** Of totalMs, the steps' `draftMs` (for a chain drafted on the device: recording only, see StepEvent). */
+  /** Of totalMs, the steps' `draftMs` (for candidates drawn on the device: recording only, see StepEvent). */
   draftMs: number;
   /** Time spent decoding token rows to pixels (VQ decoder), mostly concurrent with token decoding. */
   decodeMs: number;

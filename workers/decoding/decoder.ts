@@ -9,7 +9,7 @@
  * place. Accepted tokens that sat elsewhere in the tree (siblings) are simply fed again, as a chain,
  * at the start of the next step's forward; every slot beyond the fed length is masked until rewritten.
  *
- * One submit, one readback per step: a drafter may leave its main chain on the device (`Proposal.onDevice`); its
+ * One submit, one readback per step: a drafter may draw its candidates on the device (`Proposal.onDevice`); their
  * tokens are spliced into the target's input ids there, and come back with the target's logits.
  */
 import type { RowSlice, Tensor } from '../backend/backend';
@@ -89,7 +89,7 @@ export interface StepStats {
   /** Target forward passes in this step (always 1). */
   targetForwards: number;
   ms: number;
-  /** Of ms, the time until the drafter's proposal was ready (a chain drafted on the device is only recorded by then). */
+  /** Of ms, the time until the drafter's proposal was ready (candidates drawn on the device are only recorded by then). */
   draftMs: number;
 }
 

@@ -145,7 +145,7 @@ export class HawkDrafter implements Drafter {
 
   /**
    * The device path: the heads are guided, turned into distributions and drawn on the GPU, and the
-   * main chain's tokens feed the target's forward in the same submit. Tokens and distributions
+   * drawn tokens feed the target's forward in the same submit. Tokens and distributions
    * come back with the target's logits (`resolve`); the uniforms are drawn on the host in the host
    * path's order, so on the CPU backend both paths propose the same tokens.
    */
@@ -191,8 +191,7 @@ export class HawkDrafter implements Drafter {
     });
     const resolve = (values: (Float32Array | Uint32Array)[]): void => {
       const [ids, probs] = values;
-      const qOf = (head: number): Float32Array | null => (probs ? (probs as Float32Array).slice(head * V, (head + 1) * V) : null);
-      const qs = Array.from({ length: K }, (_, head) => qOf(head));
+      const qs = Array.from({ length: K }, (_, head) => (probs ? (probs as Float32Array).slice(head * V, (head + 1) * V) : null));
       for (const pool of candidates) for (const c of pool) if (c.deviceRow !== undefined) Object.assign(c, { token: ids[c.deviceRow], q: qs[headOf(c.deviceRow)] });
       vertical.forEach((k, j) => this.speculation.set(last + k, { token: ids[d + j], q: qs[d + j], source: 'vertical' }));
       b.release(tokens);

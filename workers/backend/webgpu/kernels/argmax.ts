@@ -2,7 +2,7 @@
 import code from '../../../../shaders/argmax.wgsl?raw';
 import { expectShape } from '../../backend';
 import type { GpuRuntime, GpuTensor } from '../gpuRuntime';
-import { rowConfig, rowGrid, withRowReduce } from './rowReduce';
+import { dispatchPerRow, withRowReduce } from './rowReduce';
 
 const shader = withRowReduce(code);
 
@@ -11,14 +11,6 @@ export function argmax(rt: GpuRuntime, x: GpuTensor): GpuTensor {
   expectShape('argmax x', x.shape, [M, V]);
   if (V < 1) throw new Error('argmax: rows are empty');
   const out = rt.output([M], 'u32');
-  const grid = rowGrid(M);
-  rt.dispatch({
-    label: 'argmax',
-    code: shader,
-    constants: { WG: rowConfig(rt).workgroupSize },
-    params: [M, V, grid.stride],
-    buffers: [x.buffer, out.buffer],
-    workgroups: grid.workgroups,
-  });
+  dispatchPerRow(rt, M, { label: 'argmax', code: shader, params: [M, V], buffers: [x.buffer, out.buffer] });
   return out;
 }

@@ -1,10 +1,10 @@
 /**
- * Shared by the kernels that give one workgroup to each row (rmsnorm, softmax, argmax): prepends
- * shaders/rowreduce.wgsl (`wg_sum`, `wg_max_u32`, `wg_min_u32`, `order_key`, `row_index`), builds
+ * Shared by the kernels that give one workgroup to each row (rmsnorm, softmax, argmax, sample): prepends
+ * shaders/rowreduce.wgsl (`wg_sum`, `wg_max_u32`, `wg_min_u32`, `order_key`, `row_index`, `NONE`), builds
  * the row grid, and picks the workgroup shape per device.
  */
 import reduce from '../../../../shaders/rowreduce.wgsl?raw';
-import { type GpuRuntime, flatGrid } from '../gpuRuntime';
+import { type Dispatch, type GpuRuntime, flatGrid } from '../gpuRuntime';
 
 export function withRowReduce(code: string): string {
   return `${reduce}\n${code}`;
@@ -13,6 +13,15 @@ export function withRowReduce(code: string): string {
 /** One workgroup per row; rows beyond 65535 fold into y, and the shader's `row_index` unfolds them. */
 export function rowGrid(rows: number): { workgroups: [number, number]; stride: number } {
   return flatGrid(rows, 1);
+}
+
+/**
+ * Records a kernel that gives one workgroup to each of `rows` rows (argmax, softmax, sample): `WG` is this device's
+ * row workgroup size, and the grid's row stride is appended to `params` (their Params end with `row_stride`).
+ */
+export function dispatchPerRow(rt: GpuRuntime, rows: number, d: Pick<Dispatch, 'label' | 'code' | 'params' | 'buffers'>): void {
+  const grid = rowGrid(rows);
+  rt.dispatch({ ...d, constants: { WG: rowConfig(rt).workgroupSize }, params: [...d.params, grid.stride], workgroups: grid.workgroups });
 }
 
 export interface RowConfig {

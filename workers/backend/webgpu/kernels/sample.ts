@@ -2,7 +2,7 @@
 import code from '../../../../shaders/sample.wgsl?raw';
 import { expectShape } from '../../backend';
 import type { GpuRuntime, GpuTensor } from '../gpuRuntime';
-import { rowConfig, rowGrid, withRowReduce } from './rowReduce';
+import { dispatchPerRow, withRowReduce } from './rowReduce';
 
 const shader = withRowReduce(code);
 
@@ -12,14 +12,6 @@ export function sample(rt: GpuRuntime, weights: GpuTensor, uniforms: GpuTensor):
   expectShape('sample uniforms', uniforms.shape, [M]);
   if (weights.dtype !== 'f32' || uniforms.dtype !== 'f32') throw new Error('sample: weights and uniforms must be f32');
   const out = rt.output([M], 'u32');
-  const grid = rowGrid(M);
-  rt.dispatch({
-    label: 'sample',
-    code: shader,
-    constants: { WG: rowConfig(rt).workgroupSize },
-    params: [M, V, grid.stride],
-    buffers: [weights.buffer, uniforms.buffer, out.buffer],
-    workgroups: grid.workgroups,
-  });
+  dispatchPerRow(rt, M, { label: 'sample', code: shader, params: [M, V], buffers: [weights.buffer, uniforms.buffer, out.buffer] });
   return out;
 }
