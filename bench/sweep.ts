@@ -7,7 +7,7 @@
  * draws the chart and the README table.
  *
  * Options (query string or key=value arguments): reps (seeds per prompt, default 3), temperature (default 1, lossless
- * sampling; 0 = greedy), configs (comma-separated, default SWEEP), promptSet (heldout|composed|all, default all:
+ * sampling; 0 = greedy), topK (default 0 = the whole vocabulary), configs (comma-separated, default SWEEP), promptSet (heldout|composed|all, default all:
  * bench/prompts.json), prompts (|-separated, replaces the set).
  * Configs: ar = plain AR; ar2 = plain AR on other seeds (the noise floor of the fidelity scores);
  * nXvY[wZ] = Hawk, n X, VSD Y, tree width Z; rXvY[wZ] = the same with relaxed acceptance; aXvY[wZ] = the ablation draft.
@@ -27,6 +27,7 @@ const BLOCK = 4;
 export interface SweepOptions {
   reps: number;
   temperature: number;
+  topK: number;
   configs: string[];
   prompts: { prompt: string; set: string }[];
 }
@@ -56,6 +57,7 @@ export function sweepOptions(params: URLSearchParams): SweepOptions {
   return {
     reps: Number(params.get('reps') ?? 3),
     temperature: Number(params.get('temperature') ?? 1),
+    topK: Number(params.get('topK') ?? 0),
     configs,
     prompts: params.get('prompts')
       ? params.get('prompts')!.split('|').map((prompt) => ({ prompt, set: 'given' }))
@@ -66,8 +68,8 @@ export function sweepOptions(params: URLSearchParams): SweepOptions {
   };
 }
 
-export function settingsOf(config: string, rep: number, temperature: number): GenerateSettings {
-  const base = { temperature, seed: 1 + rep, n: 0, vsd: 0 };
+export function settingsOf(config: string, rep: number, temperature: number, topK = 0): GenerateSettings {
+  const base = { temperature, topK, seed: 1 + rep, n: 0, vsd: 0 };
   if (config === 'ar') return validateSettings(base);
   if (config === 'ar2') return validateSettings({ ...base, seed: SECOND_SEEDS + 1 + rep });
   const m = /^([nra])(\d)v(\d)(?:w(\d))?$/.exec(config);
@@ -130,10 +132,10 @@ function statsOf(config: string, rs: BenchRun[], arMs: number) {
 }
 
 export async function runSweep(o: SweepOptions, runner: SweepRunner, log: (line: string) => void): Promise<PageResult> {
-  const { reps, temperature, configs, prompts } = o;
+  const { reps, temperature, topK, configs, prompts } = o;
   log(`adapter: ${runner.adapter}; ${runner.platform}, ${runner.cores} logical cores`);
   // Warm-up: pipelines compile on first use, for each shape a config verifies.
-  for (const config of configs) await runner.generate(prompts[0].prompt, settingsOf(config, SECOND_SEEDS * 2, temperature));
+  for (const config of configs) await runner.generate(prompts[0].prompt, settingsOf(config, SECOND_SEEDS * 2, temperature, topK));
   const runs: BenchRun[] = [];
   const total = reps * prompts.length * configs.length;
   for (let rep = 0; rep < reps; rep++) {
@@ -141,7 +143,7 @@ export async function runSweep(o: SweepOptions, runner: SweepRunner, log: (line:
       // The order rotates per prompt, so no config always runs first or right after the same other one.
       const shift = (rep * prompts.length + p) % configs.length;
       for (const config of [...configs.slice(shift), ...configs.slice(0, shift)]) {
-        const s = await runner.generate(prompt, settingsOf(config, rep, temperature));
+        const s = await runner.generate(prompt, settingsOf(config, rep, temperature, topK));
         runs.push({ ...s, config, rep, set });
         log(`[${runs.length}/${total}] ${config.padEnd(7)} ${prompt.slice(0, 28).padEnd(28)} seed ${s.settings.seed}: ` +
           `${s.totalMs.toFixed(0)} ms (draft ${s.draftMs.toFixed(0)}), ${s.targetForwards} forwards, ${s.tokensPerForward.toFixed(2)} tokens/forward`);
@@ -166,7 +168,7 @@ export async function runSweep(o: SweepOptions, runner: SweepRunner, log: (line:
   return {
     adapter: runner.adapter,
     table,
-    lines: [`temperature ${temperature}, ${prompts.length} prompts (${sets.join(', ')}) × ${reps} seeds, configs interleaved`],
-    data: { browser: runner.platform, cores: runner.cores, temperature, reps, prompts, configs: stats, runs },
+    lines: [`temperature ${temperature}${topK ? `, top-k ${topK}` : ''}, ${prompts.length} prompts (${sets.join(', ')}) × ${reps} seeds, configs interleaved`],
+    data: { browser: runner.platform, cores: runner.cores, temperature, topK, reps, prompts, configs: stats, runs },
   };
 }

@@ -10,7 +10,8 @@ import { runSweep, settingsOf, sweepOptions } from '../bench/sweep';
 
 describe('benchmark sweep', () => {
   it('parses configs into settings', () => {
-    expect(settingsOf('ar', 0, 1)).toMatchObject({ n: 0, vsd: 0, seed: 1, temperature: 1 });
+    expect(settingsOf('ar', 0, 1)).toMatchObject({ n: 0, vsd: 0, seed: 1, temperature: 1, topK: 0 });
+    expect(settingsOf('n2v0', 0, 1, 20)).toMatchObject({ n: 2, topK: 20 });
     expect(settingsOf('ar2', 1, 0).seed).toBe(1002);
     expect(settingsOf('n4v2w3', 2, 1)).toMatchObject({ n: 4, vsd: 2, treeWidth: 3, seed: 3, draft: 'hawk', acceptance: 'lossless' });
     expect(settingsOf('r4v1', 0, 1)).toMatchObject({ acceptance: 'relaxed', draft: 'hawk' });
@@ -22,7 +23,8 @@ describe('benchmark sweep', () => {
     expect(() => sweepOptions(new URLSearchParams('configs=n4v1'))).toThrow(/must include ar/);
     expect(() => sweepOptions(new URLSearchParams('configs=ar,n9v9'))).toThrow();
     const o = sweepOptions(new URLSearchParams('reps=2&temperature=0&configs=ar,n2v0&prompts=a|b'));
-    expect(o).toMatchObject({ reps: 2, temperature: 0, configs: ['ar', 'n2v0'] });
+    expect(o).toMatchObject({ reps: 2, temperature: 0, topK: 0, configs: ['ar', 'n2v0'] });
+    expect(sweepOptions(new URLSearchParams('topK=20')).topK).toBe(20);
     expect(o.prompts).toEqual([{ prompt: 'a', set: 'given' }, { prompt: 'b', set: 'given' }]);
     expect(sweepOptions(new URLSearchParams('promptSet=heldout')).prompts.every((p) => p.set === 'held-out')).toBe(true);
   });

@@ -12,8 +12,13 @@ The WebGPU engine re-implements this exactly; conventions beyond the target's (s
   attention  window_mask(): prefix keys always visible (prefix queries causal among the prefix); image key t' visible from image
              query t iff t' <= t and row(t) - row(t') <= rows_above and -cols_left <= col(t') - col(t) <= cols_right (the
              window leans right: head +k reads the row above around col + k). Ablation: plain causal.
-  heads      offset k (offsets = 1..8 horizontal, then W*d vertical): g_k = g + w2_k(silu(w1_k(g))); logits = target.output(
-             target.norm(g_k)) are the draft's logits for image token t+k (target's final norm + output head, frozen, shared).
+  heads      offset k (offsets = 1..8 horizontal, then W*d vertical): u_k = g (+ w_above(tok_emb(x_a)) when `above`, below);
+             g_k = u_k + w2_k(silu(w1_k(u_k))); logits = target.output(target.norm(g_k)) are the draft's logits for image
+             token t+k (target's final norm + output head, frozen, shared).
+  above      (Hawk only) head k also reads the token straight above the one it predicts: a = above_index(t, k) =
+             t + k - W * ceil(k / W), i.e. (row - 1, col) of position t + k for k <= W, two rows up for k = 2W. It is always
+             generated already (a <= t); where a < 0 (t + k in the first row) the term is left out. Only a draft that knows
+             the image is 2D can name that token; the 1D ablation gets none (its heads are wider instead).
 """
 import math
 from dataclasses import dataclass
@@ -40,6 +45,7 @@ class DraftArgs:
     rows_above: int = 3         # window: rows above the query
     cols_left: int = 8          # window: columns left of the query
     cols_right: int = 8         # window: columns right of the query (rows above only): head +k reads the row above at c + k
+    above: bool = False         # heads read the token above their target position (Hawk; see the module docstring)
     rope_base: float = 10000.0
     norm_eps: float = 1e-5
 
@@ -49,14 +55,18 @@ class DraftArgs:
 
     @classmethod
     def from_target(cls, t: ModelArgs, **kw):
-        """Sizes from the target (the block's SwiGLU width too, unless `hidden` is given); offsets 1..min(8, W-1) along the row, then W, 2W (one and two rows below). The ablation
-        (spatial=False) has the horizontal heads only, each wider, so that its heads hold as many parameters."""
+        """Sizes from the target (the block's SwiGLU width too, unless `hidden` is given); offsets 1..min(8, W-1) along the
+        row, then W, 2W (one and two rows below); the Hawk draft's heads read the token above (`above`). The ablation
+        (spatial=False) has the horizontal heads only and no above input, each head wider, so that its heads hold as many
+        parameters as the Hawk draft's heads and w_above together."""
         horizontal = tuple(range(1, min(8, t.grid - 1) + 1))
         if kw.get("spatial", True):
             kw.setdefault("offsets", horizontal + (t.grid, 2 * t.grid))
+            kw.setdefault("above", True)
         else:
             kw.setdefault("offsets", horizontal)
-            kw.setdefault("head_hidden", cls.head_hidden * (len(horizontal) + 2) // len(horizontal))
+            hawk_heads = 2 * t.dim * cls.head_hidden * (len(horizontal) + 2) + t.dim * t.dim  # heads + w_above
+            kw.setdefault("head_hidden", hawk_heads // (2 * t.dim * len(horizontal)))
         kw.setdefault("hidden", t.hidden)
         return cls(dim=t.dim, n_heads=t.n_heads, vocab=t.vocab, grid=t.grid, prefix_len=t.prefix_len,
                    rope_base=t.rope_base, norm_eps=t.norm_eps, **kw)
@@ -78,6 +88,12 @@ def window_mask(n_prefix, n_image, grid, rows_above=None, cols_left=None, cols_r
         near = (r[:, None] - r[None, :] <= rows_above) & (dc >= -cols_left) & (dc <= cols_right)
         mask[n_prefix:, n_prefix:] &= near
     return mask
+
+
+def above_index(t, k, grid):
+    """Image position of the token straight above position t + k (k <= grid), or two rows above (grid < k <= 2 * grid):
+    always <= t, so generated before head k runs; negative where t + k lies in the first row(s)."""
+    return t + k - grid * -(-k // grid)
 
 
 class Head(nn.Module):
@@ -103,10 +119,11 @@ class Draft(nn.Module):
         self.w_prefix = nn.Linear(args.dim, args.dim, bias=False)
         self.layers = nn.ModuleList(Block(args.dim, args.n_heads, args.hidden, args.norm_eps) for _ in range(args.n_layers))
         self.heads = nn.ModuleDict({f"k{k}": Head(args.dim, args.head_hidden) for k in args.offsets})
-        for n, p in self.named_parameters():  # target-style init; heads start as the identity
+        self.w_above = nn.Linear(args.dim, args.dim, bias=False) if args.above else None
+        for n, p in self.named_parameters():  # target-style init; heads start as the identity, the above term at zero
             if p.dim() == 2:
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * args.n_layers) if n.endswith(("wo.weight", "ffn.w2.weight")) else 0.02)
-            if n.startswith("heads.") and n.endswith("w2.weight"):
+            if (n.startswith("heads.") and n.endswith("w2.weight")) or n == "w_above.weight":
                 nn.init.zeros_(p)
 
     def positions(self, n_image):
@@ -132,16 +149,24 @@ class Draft(nn.Module):
             x = layer(x, angles, mask)
         return x[:, a.prefix_len:]
 
-    def head_logits(self, target, g, k):
-        """Logits for image token t + k from features g (..., dim) at position t."""
+    def head_logits(self, target, g, k, tokens=None, pos=None):
+        """Logits for image token t + k from features g (B, S, dim) at positions pos (S,) (default 0..S-1); tokens (B, >S)
+        are the image tokens so far, which the `above` input reads (required then)."""
+        if self.w_above is not None:
+            pos = torch.arange(g.shape[1], device=g.device) if pos is None else pos
+            a = above_index(pos, k, self.args.grid)
+            above = self.w_above(target.tok_emb(tokens[:, a.clamp(min=0)]))
+            g = g + above * (a >= 0)[:, None].to(above.dtype)
         return target.output(target.norm(self.heads[f"k{k}"](g)))
 
     def forward(self, target, prefix, h, tokens, last_only=False):
         """All heads: (B, N, K, vocab), or (B, K, vocab) for the last position only (decode)."""
         g = self.features(target, prefix, h, tokens)
+        pos = torch.arange(tokens.shape[1], device=g.device)
         if last_only:
-            g = g[:, -1]
-        return torch.stack([self.head_logits(target, g, k) for k in self.args.offsets], dim=-2)
+            g, pos = g[:, -1:], pos[-1:]
+        out = torch.stack([self.head_logits(target, g, k, tokens, pos) for k in self.args.offsets], dim=-2)
+        return out[:, 0] if last_only else out
 
 
 @torch.no_grad()
@@ -170,7 +195,7 @@ def distill_loss(draft, target, prefix, h, t_logits, tokens, head_frac=1.0):
         pos = torch.arange(N - k, device=g.device)
         if head_frac < 1.0:
             pos = pos[torch.randperm(N - k, device=g.device)[:max(1, int(head_frac * (N - k)))]]
-        logq = F.log_softmax(draft.head_logits(target, g[:, pos], k).float(), -1)
+        logq = F.log_softmax(draft.head_logits(target, g[:, pos], k, tokens, pos).float(), -1)
         logp = F.log_softmax(t_logits[:, pos + k].float(), -1)
         kl = (logp.exp() * (logp - logq)).sum(-1).mean()
         total = total + kl

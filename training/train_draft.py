@@ -212,11 +212,15 @@ def arch_dict(args: DraftArgs, weights):
         input="z_t = w_in([in_norm(h_{t-1}); target.tok_emb(x_t)]), h_{t-1} = target last hidden before its final norm at sequence "
               "index P-1+t; prefix keys from w_prefix(prefix), prefix = target layer-0 input (text prefix or null_prefix)",
         blocks="target-style pre-norm blocks (attn_norm, wqkv, wo, ffn_norm, w13, w2) on [prefix; z], no final norm",
-        heads="head k: g_k = g + heads.k{k}.w2(silu(heads.k{k}.w1(g))); logits(token t+k) = target.output(target.norm(g_k))",
+        above=args.above,
+        heads="head k: u_k = g" + (" + w_above(target.tok_emb(x_a)) with a = t + k - W * ceil(k / W) (the token above "
+                                   "position t + k; the term is left out where a < 0)" if args.above else "")
+              + "; g_k = u_k + heads.k{k}.w2(silu(heads.k{k}.w1(u_k))); logits(token t+k) = target.output(target.norm(g_k))",
         tensor_names="in_norm.weight [dim], w_in.weight [dim, 2*dim] (input order: normed hidden, token embedding), "
                      "w_prefix.weight [dim, dim], layers.{i}.attn_norm.weight, layers.{i}.attn.wqkv.weight, layers.{i}.attn.wo.weight, "
                      "layers.{i}.ffn_norm.weight, layers.{i}.ffn.w13.weight, layers.{i}.ffn.w2.weight, "
-                     "heads.k{offset}.w1.weight [head_hidden, dim], heads.k{offset}.w2.weight [dim, head_hidden]")
+                     "heads.k{offset}.w1.weight [head_hidden, dim], heads.k{offset}.w2.weight [dim, head_hidden]"
+                     + (", w_above.weight [dim, dim]" if args.above else ""))
 
 
 def export_draft(ckpt, path):
@@ -239,6 +243,7 @@ def load_draft_f16(path):
         arch = json.loads(f.metadata()["draft"])
     args = DraftArgs(**{k: arch[k] for k in ("dim", "n_layers", "n_heads", "hidden", "head_hidden", "vocab", "grid",
                                              "prefix_len", "norm_eps", "rope_base", "spatial")}, offsets=tuple(arch["offsets"]),
+                     above=arch.get("above", False),
                      **(arch["window"] or {}))
     draft = Draft(args)
     draft.load_state_dict({k: v.float() for k, v in load_file(path).items()}, strict=True)

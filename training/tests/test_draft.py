@@ -4,7 +4,7 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from training.draft import Draft, DraftArgs, distill_loss, target_features, window_mask
+from training.draft import Draft, DraftArgs, above_index, distill_loss, target_features, window_mask
 from training.target import Transformer, configs
 from training.train_draft import export_draft, load_draft_f16
 
@@ -100,6 +100,27 @@ def test_outputs_respect_window_and_causality():
         assert torch.allclose(g[:, 12:], g2[:, 12:], atol=1e-6) == spatial
 
 
+def test_above_input_reads_the_token_above_the_predicted_one():
+    assert [above_index(5, k, 4) for k in (1, 2, 3, 4, 8)] == [2, 3, 4, 5, 5]  # grid 4: (row - 1, col) of t + k; 2 rows up for 8
+    assert above_index(0, 1, 16) < 0 and above_index(15, 1, 16) == 0
+    target, draft = tiny()
+    torch.nn.init.normal_(draft.w_above.weight, std=0.05)  # starts at zero (then the heads ignore it)
+    prefix, toks, h, _ = inputs(target)
+    g = draft.features(target, prefix, h, toks)
+    t = torch.tensor([6])
+    for k, a in zip(draft.args.offsets, (3, 4, 5, 6, 6)):
+        logits = lambda x: draft.head_logits(target, g[:, 6:7], k, x, t)
+        for s in range(16):
+            changed = toks.clone()
+            changed[:, s] = (changed[:, s] + 1) % 32
+            assert torch.allclose(logits(toks), logits(changed)) == (s != a), (k, s)  # g fixed: only token a matters
+    first_row = draft.head_logits(target, g[:, 0:1], 1, toks, torch.tensor([0]))  # (0, 1) has nothing above
+    plain = target.output(target.norm(draft.heads["k1"](g[:, 0:1])))
+    assert torch.equal(first_row, plain)
+    _, abl = tiny(spatial=False)
+    assert abl.w_above is None
+
+
 def test_distillation_lowers_loss():
     target, draft = tiny()
     prefix, toks, h, logits = inputs(target, B=4)
@@ -121,9 +142,10 @@ def test_export_round_trip(tmp_path):
         path = str(tmp_path / f"d{spatial}.safetensors")
         arch = export_draft(dict(args=asdict(draft.args), draft=draft.state_dict(), step=3, elapsed=60.0), path)
         assert arch["spatial"] == spatial and arch["n_layers"] == 2 and arch["horizontal_offsets"] == [1, 2, 3]
-        # the ablation: horizontal heads only, each wider (same head parameters: 5 x 256 = 3 x 426)
-        assert (arch["offsets"], arch["vertical_offsets"], arch["head_hidden"]) == (
-            ([1, 2, 3, 4, 8], [4, 8], 256) if spatial else ([1, 2, 3], [], 426))
+        # the ablation: horizontal heads only, each wider, no above input (same parameters: 5 heads x 2 x 64 x 256 + w_above
+        # 64 x 64 = 3 heads x 2 x 64 x 437, rounded down)
+        assert (arch["offsets"], arch["vertical_offsets"], arch["head_hidden"], arch["above"]) == (
+            ([1, 2, 3, 4, 8], [4, 8], 256, True) if spatial else ([1, 2, 3], [], 437, False))
         assert (arch["window"] == dict(rows_above=2, cols_left=8, cols_right=8)) == spatial
         draft2, arch2 = load_draft_f16(path)
         assert draft2.args == draft.args

@@ -92,7 +92,7 @@ export class HawkDrafter implements Drafter {
     const vertical = Array.from({ length: this.settings.vsd }, (_, i) => cfg.grid * (i + 1))
       .filter((k) => cfg.offsets.includes(k) && last + k < cfg.grid ** 2 && !this.speculation.has(last + k));
     const wanted = [...chain, ...vertical];
-    const logitsT = this.draft.heads(g, wanted);
+    const logitsT = this.draft.heads(g, { position: last, tokens: req.tokens }, wanted);
     b.release(g);
     return this.onDevice ? this.proposeOnDevice(logitsT, chain, vertical, last) : this.proposeOnHost(logitsT, chain, vertical, last);
   }

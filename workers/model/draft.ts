@@ -3,8 +3,9 @@
  * z_t = w_in[in_norm(h_{t−1}); tok_emb(x_t)] (h from the target, tok_emb the target's), runs its
  * block(s) over the draft's own KV cache — 2D RoPE and local 2D window attention in the spatial
  * variant, 1D RoPE and causal attention in the ablation — and turns the features g_t of the newest
- * position into logits for t + k for every head offset k via g + w2_k(silu(w1_k g)) and the target's
- * final norm and output head.
+ * position into logits for t + k for every head offset k via u + w2_k(silu(w1_k u)) and the target's
+ * final norm and output head, where u = g, plus w_above·tok_emb(x_a) in the Hawk draft: the token
+ * straight above the predicted one (`aboveIndex`), which only a draft that knows the grid can name.
  */
 import type { Backend, Tensor } from '../backend/backend';
 import type { RawTensor } from './safetensors';
@@ -29,6 +30,22 @@ export interface DraftConfig {
   colsRight: number;
   ropeBase: number;
   normEps: number;
+  /** The heads read the token above the one they predict (Hawk; the ablation has no such input). */
+  above: boolean;
+}
+
+/** What the heads read besides the features: the image tokens so far and the position t of the features. */
+export interface HeadContext {
+  position: number;
+  tokens: ArrayLike<number>;
+}
+
+/**
+ * Image position of the token straight above position t + k (k ≤ W), or two rows above (W < k ≤ 2W): never after
+ * t, so already generated when head k runs; negative where t + k lies in the first row(s), and the term is left out.
+ */
+export function aboveIndex(t: number, k: number, grid: number): number {
+  return t + k - grid * Math.ceil(k / grid);
 }
 
 export interface DraftWeights {
@@ -39,6 +56,8 @@ export interface DraftWeights {
   wPrefix: Tensor;
   layers: BlockWeights[];
   heads: { w1: Tensor; w2: Tensor }[];
+  /** `[dim, dim]` projection of the above token's embedding; null when the config has no above input. */
+  wAbove: Tensor | null;
 }
 
 export function uploadDraftWeights(backend: Backend, cfg: DraftConfig, raw: Map<string, RawTensor>): DraftWeights {
@@ -60,6 +79,7 @@ export function uploadDraftWeights(backend: Backend, cfg: DraftConfig, raw: Map<
       w1: uploadRaw(backend, get(`heads.k${k}.w1.weight`, [cfg.headHidden, C])),
       w2: uploadRaw(backend, get(`heads.k${k}.w2.weight`, [C, cfg.headHidden])),
     })),
+    wAbove: cfg.above ? uploadRaw(backend, get('w_above.weight', [C, C])) : null,
   };
 }
 
@@ -139,22 +159,24 @@ export class DraftModel {
 
   /**
    * Logits of the heads for `offsets` (default all, in config order) for S feature rows g
-   * `[S, dim]`: `[K·S, vocab]`, head-major (row k·S + s is the k-th requested head of row s).
+   * `[S, dim]` (the sequences under CFG), all at image position `at.position`: `[K·S, vocab]`,
+   * head-major (row k·S + s is the k-th requested head of row s).
    * Asking only for the heads a step uses keeps the draft cheap at short speculation lengths.
    */
-  heads(g: Tensor, offsets: readonly number[] = this.cfg.offsets): Tensor {
+  heads(g: Tensor, at: HeadContext, offsets: readonly number[] = this.cfg.offsets): Tensor {
     const b = this.backend, S = g.shape[0], K = offsets.length;
     const stacked = b.zeros([K * S, this.cfg.dim]);
     offsets.forEach((offset, k) => {
       const head = this.cfg.offsets.indexOf(offset);
       if (head < 0) throw new Error(`draft: no head for offset ${offset}`);
       const { w1, w2 } = this.weights.heads[head];
-      const a = b.matmul(g, w1);
+      const u = this.withAbove(g, at, offset);
+      const a = b.matmul(u, w1);
       const s = b.silu(a);
       const o = b.matmul(s, w2);
-      const r = b.add(g, o);
+      const r = b.add(u, o);
       b.writeRows(stacked, r, k * S);
-      for (const t of [a, s, o, r]) b.release(t);
+      for (const t of [a, s, o, r, ...(u !== g ? [u] : [])]) b.release(t);
     });
     const t = this.target;
     const normed = b.rmsnorm(stacked, t.weights.norm, t.cfg.normEps);
@@ -162,6 +184,20 @@ export class DraftModel {
     b.release(stacked);
     b.release(normed);
     return logits;
+  }
+
+  /** g + w_above·tok_emb(token above position + offset) on every row, or g itself (no above input, or the first row). */
+  private withAbove(g: Tensor, at: HeadContext, offset: number): Tensor {
+    const a = aboveIndex(at.position, offset, this.cfg.grid);
+    if (!this.weights.wAbove || a < 0) return g;
+    if (a >= at.tokens.length) throw new Error(`draft: token ${a} above position ${at.position} + ${offset} is not known yet`);
+    const b = this.backend;
+    const ids = b.upload(new Uint32Array(g.shape[0]).fill(at.tokens[a]), [g.shape[0]]);
+    const emb = this.target.embed(ids);
+    const projected = b.matmul(emb, this.weights.wAbove);
+    const u = b.add(g, projected);
+    for (const t of [ids, emb, projected]) b.release(t);
+    return u;
   }
 
   private run(cache: KvCache, x: Tensor, start: number, pos: Uint32Array, attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor): Tensor {
