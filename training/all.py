@@ -2,11 +2,12 @@
 
 python -m training.all [--vq-minutes 32] [--target-minutes 80] [--evaluator-minutes 15] [--draft-minutes 55] [--device cpu|cuda]
 python -m training.all --dry-run      # print the commands only
-python -m training.all --from train_draft   # that stage and every later one (after more target training: re-distil
-                                            # the drafts against it, re-export, re-measure, new fixtures and samples)
+python -m training.all --from generate      # that stage and every later one (after more target training: new
+                                            # target samples, re-distil the drafts against it, re-export, re-measure,
+                                            # new fixtures and samples)
 
 dataset -> VQ (train + export decoder.onnx, codebook) -> tokens -> text encoder + target -> evaluator (train + export)
--> Hawk and ablation drafts (distil together, export) -> app export (target, text, manifest with the drafts, golden)
+-> target-generated images for the drafts -> Hawk and ablation drafts (distil together, export) -> app export (target, text, manifest with the drafts, golden)
 -> draft evaluation (the model card's agreement table) -> engine test fixtures -> sample grid.
 Each trainer checkpoints to training/out/ and resumes with its own --resume (see training/README.md).
 """
@@ -22,6 +23,7 @@ def stages(a) -> list[list[str]]:
         ["training.tokenize"],
         ["training.train_target", "--minutes", a.target_minutes, "--device", a.device],
         ["training.train_evaluator", "--minutes", a.evaluator_minutes],
+        ["training.generate"],
         ["training.train_draft", "--variant", "both", "--minutes", a.draft_minutes],
         ["training.train_draft", "--variant", "both", "--export"],
         ["training.export"],  # after the drafts: the manifest lists them
@@ -39,7 +41,7 @@ def main(argv=None):
     ap.add_argument("--draft-minutes", default="55")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--dry-run", action="store_true")
-    ap.add_argument("--from", dest="start", default=None, help="start at this stage's module (e.g. train_draft)")
+    ap.add_argument("--from", dest="start", default=None, help="start at this stage's module (e.g. generate)")
     a = ap.parse_args(argv)
     todo = stages(a)
     if a.start:

@@ -35,7 +35,8 @@ def sample_logits(logits, temperature, top_k, gen):
 
 @torch.no_grad()
 def generate(text, target, prefix_ids, n, cfg=3.0, temperature=1.0, top_k=0, seed=0):
-    """n images for one prompt -> token ids (n, 256). Rows 0..n-1 conditional, n..2n-1 with the null prefix."""
+    """n images for one prompt (prefix_ids (1, L)), or one per prompt (prefix_ids (n, L)) -> token ids (n, 256).
+    Rows 0..n-1 conditional, n..2n-1 with the null prefix."""
     gen = torch.Generator().manual_seed(seed)
     P = target.args.prefix_len
     prefix = torch.cat([text(prefix_ids).expand(n, -1, -1), text.null_prefix.expand(n, -1, -1)])

@@ -4,8 +4,10 @@ python -m training.train_draft --variant hawk|ablation|both [--minutes 20] [--re
 python -m training.train_draft --export            # -> public/models/hawk-emoji/draft_<variant>.safetensors (f16)
 python -m training.train_draft --tiny --minutes 1  # smoke run: random tiny target, synthetic data, nothing real touched
 
-Per batch the target runs once on full sequences (prefix + 256 tokens, ~10% null prefix as in CFG training); every variant in
-the run learns from that same pass (so `both` costs one target pass for two drafts, on identical batches). Loss = sum over
+Batches mix teacher-forced training images with images the target generated itself (training/out/generated.npz from
+`python -m training.generate`, half of each batch by default): decoding feeds the draft the target's own samples, not
+training images. Per batch the target runs once on full sequences (prefix + 256 tokens, ~10% null prefix as in CFG
+training); every variant in the run learns from that same pass (so `both` costs one target pass for two drafts, on identical batches). Loss = sum over
 heads of KL(target || draft); AdamW, cosine LR over the wall-clock budget. Checkpoints every 3 minutes:
 training/out/draft_<variant>.pt (args, draft, opt, step, elapsed, total_steps, history, target_step).
 """
@@ -41,6 +43,7 @@ class DraftTrainConfig:
     grad_clip: float = 1.0
     cond_drop: float = 0.1     # share of samples with the null prefix, as in the target's CFG training
     head_frac: float = 0.25    # share of positions each head is scored on per step (cost), all of them at evaluation
+    generated_frac: float = 0.5  # share of each batch drawn from the target-generated images (when generated.npz exists)
     eval_every: int = 100
     eval_images: int = 32      # val subset for the running agreement numbers (eval_draft does the full comparison)
     ckpt_seconds: float = 180.0
@@ -89,11 +92,30 @@ def tiny_setup(n=64):
     return text.eval(), target.eval(), Tokenizer(words, 4), meta, ids
 
 
-def make_prefix(text, tok, items, drop, rng=None):
-    """Target prefixes for a batch of meta items; drop (B,) bool selects the null prefix."""
+def load_generated(path=os.path.join(OUT, "generated.npz")):
+    """Target-generated images (ids (N, 256), their captions) from training.generate, or None before that stage ran."""
+    if not os.path.exists(path):
+        return None
+    z = np.load(path)
+    return torch.from_numpy(z["ids"].astype(np.int64)), [str(c) for c in z["captions"]]
+
+
+def draw_batch(rng, meta, ids, train_idx, batch_size, generated=None, n_generated=0):
+    """(captions, tokens (B, N)): batch_size - n_generated training images with augmented captions (random tags), then
+    n_generated target-generated images with the captions they were generated from."""
+    b = rng.sample(train_idx, batch_size - n_generated)
+    captions, toks = [caption(meta[j], rng) for j in b], ids[b]
+    if n_generated:
+        gb = rng.sample(range(len(generated[1])), n_generated)
+        captions, toks = captions + [generated[1][j] for j in gb], torch.cat([toks, generated[0][gb]])
+    return captions, toks
+
+
+def make_prefix(text, tok, captions, drop):
+    """Target prefixes for a batch of captions; drop (B,) bool selects the null prefix."""
     with torch.no_grad():
-        cond = text(tok.batch([caption(m, rng) for m in items]))
-        return torch.where(drop[:, None, None], text.null_prefix.expand(len(items), -1, -1), cond)
+        cond = text(tok.batch(captions))
+        return torch.where(drop[:, None, None], text.null_prefix.expand(len(captions), -1, -1), cond)
 
 
 @torch.no_grad()
@@ -104,7 +126,7 @@ def val_agreement(draft, text, target, tok, meta, ids, idx, bs=16):
     kl = torch.zeros(len(draft.args.offsets))
     for i in range(0, len(idx), bs):
         b = idx[i:i + bs]
-        prefix = make_prefix(text, tok, [meta[j] for j in b], torch.zeros(len(b), dtype=torch.bool))
+        prefix = make_prefix(text, tok, [caption(meta[j]) for j in b], torch.zeros(len(b), dtype=torch.bool))
         toks = ids[b]
         h, logits = target_features(target, prefix, toks)
         _, kls, agree = distill_loss(draft, target, prefix, h, logits, toks)
@@ -118,7 +140,9 @@ def ckpt_path(variant, tiny=False):
     return os.path.join(OUT, f"draft_{variant}{'_tiny' if tiny else ''}.pt")
 
 
-def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt"), hidden=None):
+def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt"), hidden=None,
+          generated=None):
+    """generated: (ids, captions) of target-generated images to mix in (default: training/out/generated.npz if present)."""
     random.seed(cfg.seed), torch.manual_seed(cfg.seed)
     if tiny:
         text, target, tok, meta, ids = tiny_setup()
@@ -126,6 +150,8 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
     else:
         text, target, tok, target_step = load_target(target_path)
         meta, ids = load_data()
+        generated = generated or load_generated()
+    n_generated = round(cfg.batch_size * cfg.generated_frac) if generated else 0
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
@@ -137,7 +163,8 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
                                      {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas)
     n_params = sum(p.numel() for p in drafts[variants[0]].parameters())
     print(f"variants {variants}, draft {n_params / 1e6:.2f}M params each, target step {target_step}, "
-          f"train {len(train_idx)} images, bf16 {cfg.bf16}", flush=True)
+          f"train {len(train_idx)} images + {len(generated[0]) if generated else 0} generated ({n_generated} of "
+          f"{cfg.batch_size} per batch), bf16 {cfg.bf16}", flush=True)
     step, elapsed, total_steps, history = 0, 0.0, None, {v: [] for v in variants}
     if resume and all(os.path.exists(ckpt_path(v, tiny)) for v in variants):
         for v in variants:
@@ -164,11 +191,10 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
     while time.time() - t0 < budget:
         lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
             cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min((time.time() - t0) / budget, 1.0))))
-        b = rng.sample(train_idx, cfg.batch_size)
-        drop = torch.tensor([rng.random() < cfg.cond_drop for _ in b])
-        toks = ids[b]
+        captions, toks = draw_batch(rng, meta, ids, train_idx, cfg.batch_size, generated, n_generated)
+        drop = torch.tensor([rng.random() < cfg.cond_drop for _ in captions])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            prefix = make_prefix(text, tok, [meta[j] for j in b], drop, rng)
+            prefix = make_prefix(text, tok, captions, drop)
             h, logits = target_features(target, prefix, toks)
             logs = []
             for v in variants:

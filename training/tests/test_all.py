@@ -12,11 +12,12 @@ def test_dry_run_lists_every_stage_in_dependency_order():
     modules = [c[0] for c in commands]
     # Every stage module of training/ that builds a shipped file or a model-card number appears.
     for m in ["training.data", "training.train_vq", "training.tokenize", "training.train_target", "training.train_evaluator",
-              "training.train_draft", "training.export", "training.eval_draft", "training.fixtures", "training.sample"]:
+              "training.generate", "training.train_draft", "training.export", "training.eval_draft", "training.fixtures", "training.sample"]:
         assert m in modules, m
     first = modules.index
     assert first("training.data") < first("training.train_vq") < first("training.tokenize") < first("training.train_target")
-    assert first("training.train_target") < first("training.train_draft")  # the draft distils the trained target
+    assert first("training.train_target") < first("training.generate") < first("training.train_draft")  # the draft distils
+    # the trained target, also on images it generated
     draft_export = commands.index(["training.train_draft", "--variant", "both", "--export"])
     assert commands.index(["training.train_draft", "--variant", "both", "--minutes", "55"]) < draft_export < first("training.export")
     assert first("training.export") < first("training.eval_draft")
@@ -33,10 +34,10 @@ def test_stage_modules_exist():
 
 
 def test_from_starts_at_a_stage_and_keeps_everything_after_it():
-    out = subprocess.run([sys.executable, "-m", "training.all", "--dry-run", "--from", "train_draft"],
+    out = subprocess.run([sys.executable, "-m", "training.all", "--dry-run", "--from", "generate"],
                          check=True, capture_output=True, text=True).stdout
     modules = [line.removeprefix("+ python -m ").split()[0] for line in out.splitlines()]
-    assert modules == ["training.train_draft", "training.train_draft", "training.export", "training.eval_draft",
+    assert modules == ["training.generate", "training.train_draft", "training.train_draft", "training.export", "training.eval_draft",
                        "training.fixtures", "training.sample"]
     bad = subprocess.run([sys.executable, "-m", "training.all", "--dry-run", "--from", "nothing"], capture_output=True, text=True)
     assert bad.returncode != 0 and "no such stage" in bad.stderr

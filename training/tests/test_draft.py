@@ -6,7 +6,7 @@ import torch
 
 from training.draft import Draft, DraftArgs, above_index, distill_loss, target_features, window_mask
 from training.target import Transformer, configs
-from training.train_draft import export_draft, load_draft_f16
+from training.train_draft import draw_batch, export_draft, load_draft_f16, tiny_setup
 
 
 @pytest.fixture(autouse=True)
@@ -153,3 +153,18 @@ def test_export_round_trip(tmp_path):
             assert torch.equal(a.half().float(), b), n
         prefix, toks, h, _ = inputs(target)
         assert torch.allclose(draft(target, prefix, h, toks), draft2(target, prefix, h, toks), atol=5e-2)
+
+
+def test_batches_mix_training_and_generated_images():
+    import random
+    _, _, _, meta, ids = tiny_setup()
+    train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
+    pool = (torch.full((5, ids.shape[1]), 7), [f"generated {i}" for i in range(5)])
+    captions, toks = draw_batch(random.Random(0), meta, ids, train_idx, 8, pool, 3)
+    assert len(captions) == 8 and toks.shape == (8, ids.shape[1])
+    assert all(c.startswith("generated") for c in captions[5:]) and (toks[5:] == 7).all()  # captions stay with their images
+    assert not any(c.startswith("generated") for c in captions[:5])
+    for c, t in zip(captions[:5], toks[:5]):  # training images keep their own captions
+        assert any(torch.equal(t, ids[i]) and c.startswith(meta[i]["label"]) for i in train_idx)
+    captions, toks = draw_batch(random.Random(0), meta, ids, train_idx, 8)  # no pool: teacher-forced only
+    assert len(captions) == 8 and not any(c.startswith("generated") for c in captions)
