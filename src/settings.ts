@@ -31,7 +31,7 @@ export function isComputeBound(c: Capabilities | null): boolean {
 
 /**
  * The defaults on this device. Compute-bound, only the shortest speculation pays: on SwiftShader n = 1 without
- * vertical candidates ran 1.08× as fast as plain decoding at temperature 1 in Chromium, n = 2 0.88×, n = 4 with VSD 1 0.57× (README.md, Hawk vs plain AR).
+ * vertical candidates ran 1.13× as fast as plain decoding at temperature 1 in Chromium, n = 2 0.83×, n = 4 with VSD 1 0.57× (README.md, Hawk vs plain AR).
  */
 export function defaultSettingsFor(c: Capabilities | null): GenerateSettings {
   return isComputeBound(c) ? { ...DEFAULT_SETTINGS, n: 1, vsd: 0 } : { ...DEFAULT_SETTINGS };
