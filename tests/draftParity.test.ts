@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DraftModel, uploadDraftWeights } from '../workers/model/draft';
+import { DraftModel, aboveIndex, uploadDraftWeights } from '../workers/model/draft';
 import { parseSafetensors } from '../workers/model/safetensors';
 import { type TargetConfig, TargetModel, uploadTargetWeights } from '../workers/model/target';
 import { cpu, diff } from './harness';
@@ -19,6 +19,12 @@ const targetCfg: TargetConfig = { dim: t.dim, nLayers: t.n_layers, nHeads: t.n_h
 const target = new TargetModel(cpu, targetCfg, uploadTargetWeights(cpu, targetCfg, load(golden.target.weights)));
 
 describe('draft parity with PyTorch', () => {
+  it('names the token above the one each head predicts as training/draft.py above_index does', () => {
+    expect([1, 2, 3, 4, 8].map((k) => aboveIndex(5, k, 4))).toEqual([2, 3, 4, 5, 5]); // grid 4; two rows up for 8
+    expect(aboveIndex(0, 1, 16)).toBeLessThan(0); // the first row has nothing above
+    expect(aboveIndex(15, 1, 16)).toBe(0); // (1, 0) sits below (0, 0)
+  });
+
   for (const variant of ['spatial', 'ablation'] as const) {
     it(`${variant}: features and every head's logits at positions ${golden.draft.positions.join(', ')}`, async () => {
       const g = golden.draft[variant];
