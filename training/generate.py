@@ -7,7 +7,6 @@ defaults), under bf16 autocast: the draft trainer recomputes the target's distri
 so only the token sequences matter here.
 """
 import argparse
-import json
 import os
 import random
 import time
@@ -17,7 +16,7 @@ import torch
 
 from training.sample import generate
 from training.text import caption
-from training.train_draft import OUT, load_target
+from training.train_draft import OUT, load_data, load_target
 
 
 def main():
@@ -31,7 +30,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(2)
     text, target, tok, target_step = load_target()
-    meta = json.load(open(os.path.join(OUT, "data", "meta.json")))
+    meta, _ = load_data()
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
     rng = random.Random(a.seed)
     captions = [caption(meta[rng.choice(train_idx)], rng) for _ in range(a.images)]

@@ -7,8 +7,8 @@ python -m training.train_draft --tiny --minutes 1  # smoke run: random tiny targ
 Batches mix teacher-forced training images with images the target generated itself (training/out/generated.npz from
 `python -m training.generate`, half of each batch by default): decoding feeds the draft the target's own samples, not
 training images. Per batch the target runs once on full sequences (prefix + 256 tokens, ~10% null prefix as in CFG
-training); every variant in the run learns from that same pass (so `both` costs one target pass for two drafts, on identical batches). Loss = sum over
-heads of KL(target || draft); AdamW, cosine LR over the wall-clock budget. Checkpoints every 3 minutes:
+training); every variant in the run learns from that same pass (so `both` costs one target pass for two drafts, on
+identical batches). Loss = sum over heads of KL(target || draft); AdamW, cosine LR over the wall-clock budget. Checkpoints every 3 minutes:
 training/out/draft_<variant>.pt (args, draft, opt, step, elapsed, total_steps, history, target_step).
 """
 import argparse
@@ -140,17 +140,15 @@ def ckpt_path(variant, tiny=False):
     return os.path.join(OUT, f"draft_{variant}{'_tiny' if tiny else ''}.pt")
 
 
-def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt"), hidden=None,
-          generated=None):
-    """generated: (ids, captions) of target-generated images to mix in (default: training/out/generated.npz if present)."""
+def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt"), hidden=None):
     random.seed(cfg.seed), torch.manual_seed(cfg.seed)
     if tiny:
         text, target, tok, meta, ids = tiny_setup()
-        target_step = None
+        target_step, generated = None, None
     else:
         text, target, tok, target_step = load_target(target_path)
         meta, ids = load_data()
-        generated = generated or load_generated()
+        generated = load_generated()
     n_generated = round(cfg.batch_size * cfg.generated_frac) if generated else 0
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
