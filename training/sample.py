@@ -1,27 +1,26 @@
 """Sample images from the trained target (plain AR with classifier-free guidance, KV cache).
 
-python -m training.sample "grinning face, twemoji" "red apple, fluent" [--cfg 3] [--temperature 1] [--top-k 0]
+python -m training.sample "grinning face, twemoji" "red apple, fluent" [--cfg 3] [--temperature 1] [--top-k 0] [--target PATH]
 Writes training/out/samples.png (one row per prompt, 4 seeds each).
+python -m training.sample --model-card: the model card's grid (public/models/hawk-emoji/samples.png), one row per concept
+of MODEL_CARD_PROMPTS: the real image first, then 4 samples for its canonical caption.
 """
 import argparse
+import json
 import os
 
 import numpy as np
 import torch
 from PIL import Image
 
-from training.target import ModelArgs, Transformer
-from training.text import TextArgs, TextEncoder, Tokenizer
+from training.text import caption
 from training.tokenize import load_vq
-from training.train_target import OUT
+from training.train_draft import OUT, PUBLIC, load_target
 
-
-def load_models():
-    ck = torch.load(os.path.join(OUT, "target.pt"))
-    z = np.load(os.path.join(OUT, "vocab.npz"))
-    text, target = TextEncoder(TextArgs(**ck["text_args"]), z["vectors"]), Transformer(ModelArgs(**ck["args"]))
-    text.load_state_dict(ck["text"]), target.load_state_dict(ck["target"])
-    return text.eval(), target.eval(), Tokenizer(list(z["words"]), ck["text_args"]["max_words"])
+# (label, style): ten training concepts and two test-split concepts (house, cherries), whose captions training never saw.
+MODEL_CARD_PROMPTS = [("red apple", "fluent"), ("grinning face", "twemoji"), ("dog face", "noto"), ("sun", "fluent"),
+                      ("red heart", "twemoji"), ("pizza", "noto"), ("rocket", "fluent"), ("snowman", "twemoji"),
+                      ("banana", "noto"), ("rainbow", "fluent"), ("house", "twemoji"), ("cherries", "noto")]
 
 
 def sample_logits(logits, temperature, top_k, gen):
@@ -54,21 +53,30 @@ def generate(text, target, prefix_ids, n, cfg=3.0, temperature=1.0, top_k=0, see
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("prompts", nargs="+")
+    ap.add_argument("prompts", nargs="*")
+    ap.add_argument("--model-card", action="store_true", help="the model card's grid: MODEL_CARD_PROMPTS beside real images")
     ap.add_argument("--n", type=int, default=4)
     ap.add_argument("--cfg", type=float, default=3.0)
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--top-k", type=int, default=0)
     ap.add_argument("--out", default=os.path.join(OUT, "samples.png"))
+    ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint")
     a = ap.parse_args()
     torch.set_num_threads(2)
-    text, target, tok = load_models()
+    text, target, tok, _ = load_target(a.target)
     vq = load_vq()
+    prompts, real = a.prompts, None
+    if a.model_card:
+        meta = json.load(open(os.path.join(OUT, "data", "meta.json")))
+        items = [next(i for i, m in enumerate(meta) if (m["label"], m["style"]) == p) for p in MODEL_CARD_PROMPTS]
+        prompts, real = [caption(meta[i]) for i in items], np.load(os.path.join(OUT, "data", "images.npy"), mmap_mode="r")[items]
+        a.out = os.path.join(PUBLIC, "samples.png")
     rows = []
-    for i, p in enumerate(a.prompts):
+    for i, p in enumerate(prompts):
         ids = generate(text, target, torch.tensor([tok.encode(p)]), a.n, a.cfg, a.temperature, a.top_k, seed=i)
         imgs = vq.decode_ids(ids.view(-1, 16, 16)).permute(0, 2, 3, 1).mul(255).round().byte().numpy()
-        rows.append(np.concatenate(list(imgs), 1))
+        rows.append(np.concatenate(([real[i]] if real is not None else []) + list(imgs), 1))
+        print(p, flush=True)
     Image.fromarray(np.concatenate(rows, 0)).save(a.out)
     print("wrote", a.out)
 

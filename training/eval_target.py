@@ -1,0 +1,76 @@
+"""How strongly the target listens to its caption: python -m training.eval_target [--target PATH] [--n 32]
+
+For n training and n validation images (canonical captions, fixed draws):
+  bits     mean bits/token with the caption and with the null prefix, and their difference (the caption's gain)
+  rank     likelihood retrieval: each image scored under all n captions of its set (bits/image); the share of images whose
+           own caption scores best (top-1, chance 1/n) and the mean rank of the own caption (1 = best)
+  prefix   text prefix norm against the null prefix and the token embeddings, and the mean pairwise cosine of the prefixes
+Samples that follow their prompt need a large gain and a high top-1; the validation loss alone does not show it.
+Prints one JSON object; --out also writes it.
+"""
+import argparse
+import json
+import math
+import os
+import random
+
+import torch
+import torch.nn.functional as F
+
+from training.text import caption
+from training.train_draft import OUT, load_data, load_target
+
+
+@torch.no_grad()
+def image_bits(target, prefix, toks):
+    """Bits per image (B,) of token grids toks (B, N) under prefixes (B, P, dim)."""
+    logits = target(prefix, toks[:, :-1])
+    return F.cross_entropy(logits.transpose(1, 2), toks, reduction="none").sum(1) / math.log(2)
+
+
+@torch.no_grad()
+def conditioning(text, target, tok, meta, ids, idx):
+    n, N = len(idx), ids.shape[1]
+    toks = ids[idx]
+    prefixes = text(tok.batch([caption(meta[j]) for j in idx]))
+    null = text.null_prefix.expand(n, -1, -1)
+    cond, uncond = image_bits(target, prefixes, toks), image_bits(target, null, toks)
+    # bits[i, c]: image i under caption c, one caption at a time over all images
+    bits = torch.stack([image_bits(target, prefixes[c:c + 1].expand(n, -1, -1), toks) for c in range(n)], 1)
+    own_rank = (bits < bits.diagonal()[:, None]).sum(1) + 1
+    flat = prefixes.flatten(1)
+    cos = F.cosine_similarity(flat[:, None], flat[None], -1)
+    return dict(
+        images=n,
+        cond_bits_per_token=round(cond.mean().item() / N, 4),
+        null_bits_per_token=round(uncond.mean().item() / N, 4),
+        caption_gain_bits_per_image=round((uncond - cond).mean().item(), 2),
+        own_caption_top1=round((own_rank == 1).float().mean().item(), 4),
+        own_caption_mean_rank=round(own_rank.float().mean().item(), 2),
+        prefix_norm=round(prefixes.norm(dim=-1).mean().item(), 3),
+        prefix_pairwise_cos=round(((cos.sum() - n) / (n * (n - 1))).item(), 4),
+    )
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--target", default=os.path.join(OUT, "target.pt"))
+    ap.add_argument("--n", type=int, default=32, help="images per split (each is scored under n captions)")
+    ap.add_argument("--out", default=None, help="also write the JSON here")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    text, target, tok, step = load_target(a.target)
+    meta, ids = load_data()
+    result = dict(target=os.path.basename(a.target), step=step,
+                  null_prefix_norm=round(text.null_prefix.norm(dim=-1).mean().item(), 3),
+                  tok_emb_norm=round(target.tok_emb.weight.norm(dim=-1).mean().item(), 3))
+    for split in ("train", "val"):
+        idx = [i for i, m in enumerate(meta) if m["split"] == split]
+        result[split] = conditioning(text, target, tok, meta, ids, random.Random(0).sample(idx, a.n))
+    print(json.dumps(result, indent=1))
+    if a.out:
+        json.dump(result, open(a.out, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()

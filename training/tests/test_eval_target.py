@@ -1,0 +1,33 @@
+"""eval_target's conditioning metrics on the tiny target: consistent with a direct computation."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from training.eval_target import conditioning, image_bits
+from training.text import caption
+from training.train_draft import tiny_setup
+
+
+def test_image_bits_is_the_summed_cross_entropy():
+    text, target, tok, meta, ids = tiny_setup()
+    prefix = text(tok.batch([caption(meta[0])]))
+    with torch.no_grad():
+        logits = target(prefix, ids[:1, :-1])
+    expected = F.cross_entropy(logits[0], ids[0], reduction="sum").item() / math.log(2)
+    assert math.isclose(image_bits(target, prefix, ids[:1]).item(), expected, rel_tol=1e-5)
+
+
+def test_conditioning_metrics():
+    text, target, tok, meta, ids = tiny_setup()
+    idx = list(range(6))
+    r = conditioning(text, target, tok, meta, ids, idx)
+    N = ids.shape[1]
+    with torch.no_grad():
+        prefixes = text(tok.batch([caption(meta[j]) for j in idx]))
+        cond = image_bits(target, prefixes, ids[idx]).mean().item()
+        null = image_bits(target, text.null_prefix.expand(6, -1, -1), ids[idx]).mean().item()
+    assert math.isclose(r["cond_bits_per_token"], cond / N, abs_tol=1e-4)
+    assert math.isclose(r["caption_gain_bits_per_image"], null - cond, abs_tol=1e-2)
+    assert 0 <= r["own_caption_top1"] <= 1 and 1 <= r["own_caption_mean_rank"] <= 6
+    assert r["images"] == 6 and -1 <= r["prefix_pairwise_cos"] <= 1
