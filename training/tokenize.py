@@ -1,5 +1,6 @@
 """Tokenize every image of the dataset with the trained VQ: python -m training.tokenize -> training/out/tokens.npz
-(ids (N, 256) int16 in raster order, aligned with training/out/data/meta.json)."""
+(ids (N, 256) int16 in raster order, aligned with training/out/data/meta.json; ids_flip the same for every image
+mirrored left-right, which the target trainer can draw as augmentation, train_target.TrainConfig.flip)."""
 import os
 
 import numpy as np
@@ -21,9 +22,12 @@ def main():
     torch.set_num_threads(2)
     vq = load_vq()
     imgs = torch.from_numpy(np.load(os.path.join(OUT, "data", "images.npy"))).permute(0, 3, 1, 2)
-    ids = torch.cat([vq.encode(to_float(imgs[i:i + 256])) for i in range(0, len(imgs), 256)])
-    np.savez(os.path.join(OUT, "tokens.npz"), ids=ids.flatten(1).numpy().astype(np.int16))
-    print(f"{len(ids)} images -> {tuple(ids.shape[1:])} tokens, {len(ids.unique())} distinct codes")
+    def encode(images):
+        return torch.cat([vq.encode(to_float(images[i:i + 256])) for i in range(0, len(images), 256)]).flatten(1).numpy().astype(np.int16)
+
+    ids = encode(imgs)
+    np.savez(os.path.join(OUT, "tokens.npz"), ids=ids, ids_flip=encode(imgs.flip(-1)))
+    print(f"{len(ids)} images -> {ids.shape[1]} tokens, {len(np.unique(ids))} distinct codes (and their mirror images)")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import re
 import time
 from dataclasses import asdict, dataclass
 
@@ -42,15 +43,36 @@ class TrainConfig:
     eval_images: int = 256     # val subset during training; the full val split at the end
     ckpt_seconds: float = 180.0
     seed: int = 0
+    flip: float = 0.0          # share of training samples drawn mirrored left-right, among the images `mirrorable`
     bf16: bool = True          # autocast for the training forward (fp32 master weights and evaluation), on CPU and CUDA:
                                # avx512_bf16 here; the draft trainer measured 2-3x faster steps with it
 
 
+# Labels whose mirror image would contradict the caption: directions, text and digits, flags, clock faces.
+UNMIRRORABLE = re.compile(r"left|right|arrow|flag|keycap|letter|button|ideograph|symbol|sign\b|clock|thirty|[0-9]|input|mark|squared|circled")
+
+
+def mirrorable(item):
+    return not UNMIRRORABLE.search(item["label"].lower())
+
+
+def batch_tokens(ids, ids_flip, meta, b, flip, rng):
+    """Token grids of images b, each mirrorable one mirrored with probability flip (no draws at all when flip is 0)."""
+    toks = ids[b]  # a copy
+    if flip:
+        for i, j in enumerate(b):
+            if mirrorable(meta[j]) and rng.random() < flip:
+                toks[i] = ids_flip[j]
+    return toks
+
+
 def load_data():
+    """(meta, ids, vocab, vectors, ids_flip): ids_flip are the mirrored images' tokens (None in an older tokens.npz)."""
     meta = json.load(open(os.path.join(OUT, "data", "meta.json")))
-    ids = torch.from_numpy(np.load(os.path.join(OUT, "tokens.npz"))["ids"].astype(np.int64))
+    z = np.load(os.path.join(OUT, "tokens.npz"))
+    ids, ids_flip = (torch.from_numpy(z[k].astype(np.int64)) if k in z else None for k in ("ids", "ids_flip"))
     vocab, vectors = build_vocab(meta)
-    return meta, ids, vocab, vectors
+    return meta, ids, vocab, vectors, ids_flip
 
 
 def tiny_data(n=24):
@@ -58,7 +80,7 @@ def tiny_data(n=24):
     meta = [dict(label=f"thing{i}", style="flat", tags=[f"tag{i % 3}"], split="val" if i % 8 == 0 else "train") for i in range(n)]
     ids = torch.stack([torch.arange(16) % (3 + i % 5) for i in range(n)])
     vocab = ["<pad>", "<unk>", "flat", *[f"thing{i}" for i in range(n)], *[f"tag{i}" for i in range(3)]]
-    return meta, ids, vocab, np.random.RandomState(0).randn(len(vocab), 100).astype(np.float16)
+    return meta, ids, vocab, np.random.RandomState(0).randn(len(vocab), 100).astype(np.float16), ids.flip(-1)
 
 
 def build_models(vectors, config="hawk-emoji"):
@@ -93,7 +115,9 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
     d = Dist.setup(device)
     device = d.device
     random.seed(cfg.seed), torch.manual_seed(cfg.seed)  # same initial weights on every rank
-    meta, ids, vocab, vectors = tiny_data() if tiny else load_data()
+    meta, ids, vocab, vectors, ids_flip = tiny_data() if tiny else load_data()
+    if cfg.flip and ids_flip is None:
+        raise SystemExit("--flip needs the mirrored tokens: run python -m training.tokenize again")
     tok = Tokenizer(vocab)
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
@@ -139,8 +163,9 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
         b = rng.sample(train_idx, cfg.batch_size)
         words = tok.batch([caption(meta[j], rng) for j in b]).to(device)
         drop = torch.tensor([rng.random() < cfg.cond_drop for _ in b], device=device)
+        toks = batch_tokens(ids, ids_flip, meta, b, cfg.flip, rng)
         with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            loss = loss_on(text_p, target_p, ids[b].to(device), words, drop)
+            loss = loss_on(text_p, target_p, toks.to(device), words, drop)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
@@ -179,9 +204,10 @@ if __name__ == "__main__":
     ap.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the time budget)")
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
+    ap.add_argument("--flip", type=float, default=TrainConfig.flip, help="share of samples drawn mirrored (TrainConfig.flip)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
-    cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16)
+    cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16, flip=a.flip)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)

@@ -99,3 +99,21 @@ def test_generate_one_image_per_prompt_equals_one_prompt_at_a_time():
     assert batched.shape == (3, 16)
     assert all(torch.equal(batched[i], alone[i]) for i in range(3))
     assert not torch.equal(batched[0], batched[2])
+
+
+def test_mirror_augmentation_spares_directions_text_and_flags():
+    import random
+
+    from training.train_target import batch_tokens, mirrorable
+    assert mirrorable(dict(label="red apple")) and mirrorable(dict(label="grinning face"))
+    for label in ("backhand index pointing left", "right arrow", "flag: Ecuador", "keycap: 7", "one o’clock", "OK button"):
+        assert not mirrorable(dict(label=label)), label
+    meta = [dict(label="red apple"), dict(label="left arrow"), dict(label="dog face")]
+    ids = torch.arange(12).view(3, 4)
+    flipped = ids.flip(-1)
+    rng = random.Random(0)
+    assert torch.equal(batch_tokens(ids, flipped, meta, [2, 1, 0], 0.0, rng), ids[[2, 1, 0]])
+    assert rng.random() == random.Random(0).random()  # flip 0 draws nothing: old runs' batches are unchanged
+    out = batch_tokens(ids, flipped, meta, [2, 1, 0], 1.0, rng)
+    assert torch.equal(out, torch.stack([flipped[2], ids[1], flipped[0]]))
+    assert torch.equal(ids, torch.arange(12).view(3, 4))  # the data itself is untouched
