@@ -59,7 +59,7 @@ def main():
     ap.add_argument("--cfg", type=float, default=3.0)
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--top-k", type=int, default=0)
-    ap.add_argument("--out", default=os.path.join(OUT, "samples.png"))
+    ap.add_argument("--out", default=None, help="default training/out/samples.png; with --model-card, the model card's samples.png")
     ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint")
     a = ap.parse_args()
     torch.set_num_threads(2)
@@ -70,15 +70,15 @@ def main():
         meta = json.load(open(os.path.join(OUT, "data", "meta.json")))
         items = [next(i for i, m in enumerate(meta) if (m["label"], m["style"]) == p) for p in MODEL_CARD_PROMPTS]
         prompts, real = [caption(meta[i]) for i in items], np.load(os.path.join(OUT, "data", "images.npy"), mmap_mode="r")[items]
-        a.out = os.path.join(PUBLIC, "samples.png")
+    out = a.out or os.path.join(PUBLIC if a.model_card else OUT, "samples.png")
     rows = []
     for i, p in enumerate(prompts):
         ids = generate(text, target, torch.tensor([tok.encode(p)]), a.n, a.cfg, a.temperature, a.top_k, seed=i)
         imgs = vq.decode_ids(ids.view(-1, 16, 16)).permute(0, 2, 3, 1).mul(255).round().byte().numpy()
         rows.append(np.concatenate(([real[i]] if real is not None else []) + list(imgs), 1))
         print(p, flush=True)
-    Image.fromarray(np.concatenate(rows, 0)).save(a.out)
-    print("wrote", a.out)
+    Image.fromarray(np.concatenate(rows, 0)).save(out)
+    print("wrote", out)
 
 
 if __name__ == "__main__":
