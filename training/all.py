@@ -8,7 +8,7 @@ python -m training.all --from generate      # that stage and every later one (af
 
 dataset -> VQ (train + export decoder.onnx, codebook) -> tokens -> text encoder + target -> evaluator (train + export)
 -> target-generated images for the drafts -> Hawk and ablation drafts (distil together, export) -> app export (target, text, manifest with the drafts, golden)
--> draft evaluation (the model card's agreement table) -> engine test fixtures -> sample grid.
+-> draft evaluation (the model card's agreement table) -> engine test fixtures -> the model card's sample grid.
 Each trainer checkpoints to training/out/ and resumes with its own --resume (see training/README.md).
 """
 import argparse
@@ -29,7 +29,7 @@ def stages(a) -> list[list[str]]:
         ["training.export"],  # after the drafts: the manifest lists them
         ["training.eval_draft"],
         ["training.fixtures"],
-        ["training.sample", "grinning face, twemoji", "red apple, fluent", "cat face, noto", "rocket, twemoji"],
+        ["training.sample", "--model-card"],
     ]
 
 
