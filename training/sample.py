@@ -62,6 +62,8 @@ def main():
     ap.add_argument("--out", default=None, help="default training/out/samples.png; with --model-card, the model card's samples.png")
     ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint")
     a = ap.parse_args()
+    if not a.prompts and not a.model_card:
+        ap.error("give prompts, or --model-card")
     torch.set_num_threads(2)
     text, target, tok, _ = load_target(a.target)
     vq = load_vq()
