@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { type Drafter, decode } from '../workers/decoding/decoder';
 import { GuidedTarget } from '../workers/decoding/guidedTarget';
 import { HawkDrafter } from '../workers/decoding/hawkDrafter';
+import type { SamplingSettings } from '../workers/decoding/logitsProcessing';
 import { seededUniform } from '../workers/decoding/prng';
 import type { LoadedModels } from '../workers/engine/generation';
 import { backendOf, commandLineOptions, shippedModels } from './node/shipped';
@@ -27,6 +28,9 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/** A difference in ms with its sign ("+13.5", "-2.0"). */
+const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(1)}`;
 
 /** Proposes the last committed token at every offset, from the host: verification with no draft work. */
 function repeatLastToken(depth: number, vocab: number): Drafter {
@@ -41,8 +45,7 @@ function repeatLastToken(depth: number, vocab: number): Drafter {
 }
 
 /** Step times (ms) after the warm-up, and tokens per step, of one decode of `tokens` tokens. */
-async function timeSteps(m: LoadedModels, drafter: Drafter | null, n: number, tokens: number, temperature: number, prompt: string): Promise<{ ms: number[]; perStep: number }> {
-  const sampling = { temperature, topK: 0, topP: 1 };
+async function timeSteps(m: LoadedModels, drafter: Drafter | null, n: number, tokens: number, sampling: SamplingSettings, prompt: string): Promise<{ ms: number[]; perStep: number }> {
   const cond = m.encodePrompt(prompt);
   if (drafter instanceof HawkDrafter) drafter.start(cond, m.nullPrefix);
   const ms: number[] = [];
@@ -65,6 +68,7 @@ async function main(): Promise<number> {
   const hawk = m.drafts.hawk;
   if (!hawk) throw new Error('the shipped models have no Hawk draft');
   const V = m.target.cfg.vocab;
+  const sampling = { temperature, topK: 0, topP: 1 };
   const runs = new Map<string, { ms: number[]; perStep: number[] }>();
   const record = (key: string, r: { ms: number[]; perStep: number }) => {
     const entry = runs.get(key) ?? { ms: [], perStep: [] };
@@ -73,11 +77,10 @@ async function main(): Promise<number> {
     runs.set(key, entry);
   };
   for (let rep = 0; rep < reps; rep++) {
-    record('ar', await timeSteps(m, null, 0, tokens, temperature, prompt));
+    record('ar', await timeSteps(m, null, 0, tokens, sampling, prompt));
     for (const n of ns) {
-      record(`verify${n}`, await timeSteps(m, repeatLastToken(n, V), n, tokens, temperature, prompt));
-      const sampling = { temperature, topK: 0, topP: 1 };
-      record(`hawk${n}`, await timeSteps(m, new HawkDrafter(hawk, { n, vsd: 0, width: 1, sampling, cfgScale: CFG }, seededUniform(rep)), n, tokens, temperature, prompt));
+      record(`verify${n}`, await timeSteps(m, repeatLastToken(n, V), n, tokens, sampling, prompt));
+      record(`hawk${n}`, await timeSteps(m, new HawkDrafter(hawk, { n, vsd: 0, width: 1, sampling, cfgScale: CFG }, seededUniform(rep)), n, tokens, sampling, prompt));
     }
     console.error(`repeat ${rep + 1}/${reps} done`);
   }
@@ -86,8 +89,8 @@ async function main(): Promise<number> {
   console.table(ns.map((n) => {
     const verify = median(runs.get(`verify${n}`)!.ms), h = runs.get(`hawk${n}`)!, step = median(h.ms);
     return {
-      n, 'AR step': ar.toFixed(1), 'verify only': verify.toFixed(1), 'verification cost': `+${(verify - ar).toFixed(1)} (${((verify / ar - 1) * 100).toFixed(0)} %)`,
-      'Hawk step': step.toFixed(1), 'draft cost': `+${(step - verify).toFixed(1)} (${(((step - verify) / ar) * 100).toFixed(0)} % of AR)`,
+      n, 'AR step': ar.toFixed(1), 'verify only': verify.toFixed(1), 'verification cost': `${signed(verify - ar)} (${((verify / ar - 1) * 100).toFixed(0)} %)`,
+      'Hawk step': step.toFixed(1), 'draft cost': `${signed(step - verify)} (${(((step - verify) / ar) * 100).toFixed(0)} % of AR)`,
       'Hawk tokens/step': median(h.perStep).toFixed(2),
     };
   }));

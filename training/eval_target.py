@@ -33,10 +33,10 @@ def conditioning(text, target, tok, meta, ids, idx):
     n, N = len(idx), ids.shape[1]
     toks = ids[idx]
     prefixes = text(tok.batch([caption(meta[j]) for j in idx]))
-    null = text.null_prefix.expand(n, -1, -1)
-    cond, uncond = image_bits(target, prefixes, toks), image_bits(target, null, toks)
-    # bits[i, c]: image i under caption c, one caption at a time over all images
+    uncond = image_bits(target, text.null_prefix.expand(n, -1, -1), toks)
+    # bits[i, c]: image i under caption c, one caption at a time over all images; the diagonal is each own caption
     bits = torch.stack([image_bits(target, prefixes[c:c + 1].expand(n, -1, -1), toks) for c in range(n)], 1)
+    cond = bits.diagonal()
     own_rank = (bits < bits.diagonal()[:, None]).sum(1) + 1
     flat = prefixes.flatten(1)
     cos = F.cosine_similarity(flat[:, None], flat[None], -1)
