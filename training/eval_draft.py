@@ -19,7 +19,8 @@ import random
 import torch
 
 from training.draft import Draft, DraftArgs, target_features
-from training.train_draft import OUT, PUBLIC, ckpt_path, load_data, load_draft_f16, load_target, tiny_setup
+from training.tokenize import load_tokens
+from training.train_draft import OUT, PUBLIC, ckpt_path, load_draft_f16, load_target, tiny_setup
 from training.text import caption
 
 
@@ -189,7 +190,7 @@ if __name__ == "__main__":
         target_step = None
     else:
         text, target, tok, target_step = load_target()
-        meta, ids = load_data()
+        meta, ids, _ = load_tokens()
     drafts = load_drafts(["hawk", "ablation"], a.tiny)
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
     val_idx = random.Random(2).sample(val_idx, min(a.n_val, len(val_idx)))

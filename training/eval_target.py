@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from training.text import caption
-from training.train_draft import OUT, load_data, load_target
+from training.tokenize import load_tokens
+from training.train_draft import OUT, load_target
 
 
 @torch.no_grad()
@@ -60,7 +61,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(2)
     text, target, tok, step = load_target(a.target)
-    meta, ids = load_data()
+    meta, ids, _ = load_tokens()
     result = dict(target=os.path.basename(a.target), step=step,
                   null_prefix_norm=round(text.null_prefix.norm(dim=-1).mean().item(), 3),
                   tok_emb_norm=round(target.tok_emb.weight.norm(dim=-1).mean().item(), 3))

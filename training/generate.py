@@ -16,7 +16,8 @@ import torch
 
 from training.sample import generate
 from training.text import caption
-from training.train_draft import OUT, load_data, load_target
+from training.tokenize import load_tokens
+from training.train_draft import OUT, load_target
 
 
 def main():
@@ -30,7 +31,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(2)
     text, target, tok, target_step = load_target()
-    meta, _ = load_data()
+    meta, *_ = load_tokens()
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
     rng = random.Random(a.seed)
     captions = [caption(meta[rng.choice(train_idx)], rng) for _ in range(a.images)]

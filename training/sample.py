@@ -14,7 +14,8 @@ from PIL import Image
 
 from training.text import caption
 from training.tokenize import load_vq
-from training.train_draft import OUT, PUBLIC, load_data, load_target
+from training.tokenize import load_tokens
+from training.train_draft import OUT, PUBLIC, load_target
 
 # (label, style): ten training concepts and two test-split concepts (house, cherries), whose captions training never saw.
 MODEL_CARD_PROMPTS = [("red apple", "fluent"), ("grinning face", "twemoji"), ("dog face", "noto"), ("sun", "fluent"),
@@ -68,7 +69,7 @@ def main():
     vq = load_vq()
     prompts, real = a.prompts, None
     if a.model_card:
-        meta, _ = load_data()
+        meta, *_ = load_tokens()
         items = [next(i for i, m in enumerate(meta) if (m["label"], m["style"]) == p) for p in MODEL_CARD_PROMPTS]
         prompts, real = [caption(meta[i]) for i in items], np.load(os.path.join(OUT, "data", "images.npy"), mmap_mode="r")[items]
     out = a.out or os.path.join(PUBLIC if a.model_card else OUT, "samples.png")

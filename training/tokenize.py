@@ -1,6 +1,7 @@
 """Tokenize every image of the dataset with the trained VQ: python -m training.tokenize -> training/out/tokens.npz
 (ids (N, 256) int16 in raster order, aligned with training/out/data/meta.json; ids_flip the same for every image
 mirrored left-right, which the target trainer can draw as augmentation, train_target.TrainConfig.flip)."""
+import json
 import os
 
 import numpy as np
@@ -15,6 +16,15 @@ def load_vq():
     vq = VQModel(VQConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ck["cfg"].items()}))
     vq.load_state_dict(ck["model"])
     return vq.eval()
+
+
+def load_tokens():
+    """The tokenized dataset, as every later stage reads it: (meta, ids, ids_flip): meta.json's items (caption parts,
+    split), ids (N, 256) int64 and the mirrored images' ids (None in a tokens.npz written before mirroring existed)."""
+    meta = json.load(open(os.path.join(OUT, "data", "meta.json")))
+    z = np.load(os.path.join(OUT, "tokens.npz"))
+    ids, ids_flip = (torch.from_numpy(z[k].astype(np.int64)) if k in z else None for k in ("ids", "ids_flip"))
+    return meta, ids, ids_flip
 
 
 @torch.no_grad()

@@ -26,6 +26,7 @@ from safetensors.torch import save_file
 from training.draft import Draft, DraftArgs, distill_loss, target_features
 from training.target import ModelArgs, Transformer, configs
 from training.text import TextArgs, TextEncoder, Tokenizer, caption
+from training.tokenize import load_tokens
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 PUBLIC = os.path.normpath(os.path.join(OUT, "..", "..", "public", "models", "hawk-emoji"))
@@ -69,12 +70,6 @@ def load_target(path=os.path.join(OUT, "target.pt")):
     for p in list(text.parameters()) + list(target.parameters()):
         p.requires_grad_(False)
     return text.eval(), target.eval(), Tokenizer(list(z["words"]), ck["text_args"]["max_words"]), ck.get("step")
-
-
-def load_data():
-    meta = json.load(open(os.path.join(OUT, "data", "meta.json")))
-    ids = torch.from_numpy(np.load(os.path.join(OUT, "tokens.npz"))["ids"].astype(np.int64))
-    return meta, ids
 
 
 def tiny_setup(n=64):
@@ -147,7 +142,7 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
         target_step, generated = None, None
     else:
         text, target, tok, target_step = load_target(target_path)
-        meta, ids = load_data()
+        meta, ids, _ = load_tokens()
         generated = load_generated()
     n_generated = round(cfg.batch_size * cfg.generated_frac) if generated else 0
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
@@ -282,7 +277,7 @@ def draft_golden(paths, cfg=3.0, positions=(0, 1, 16)):
     text, target, tok, target_step = load_target()
     for m in (text, target):
         m.load_state_dict({k: v.half().float() for k, v in m.state_dict().items()})
-    meta, ids = load_data()
+    meta, ids, _ = load_tokens()
     test_i = next(i for i, m in enumerate(meta) if m["split"] == "test")
     toks = ids[test_i:test_i + 1, :max(positions) + 1]
     pc, pu = text(torch.tensor([tok.encode(GOLDEN_PROMPTS[0])])), text.null_prefix[None]

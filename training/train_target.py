@@ -8,7 +8,6 @@ reported in bits per image token.
 --tiny [--steps N] [--out DIR]: a tiny model on synthetic data (the DDP test; nothing real is touched).
 """
 import argparse
-import json
 import math
 import os
 import random
@@ -23,6 +22,7 @@ import torch.nn.functional as F
 from training.distributed import Dist, unwrap
 from training.target import Transformer, configs
 from training.text import TextArgs, TextEncoder, Tokenizer, build_vocab, caption
+from training.tokenize import load_tokens
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 
@@ -67,10 +67,8 @@ def batch_tokens(ids, ids_flip, meta, b, flip, rng):
 
 
 def load_data():
-    """(meta, ids, vocab, vectors, ids_flip): ids_flip are the mirrored images' tokens (None in an older tokens.npz)."""
-    meta = json.load(open(os.path.join(OUT, "data", "meta.json")))
-    z = np.load(os.path.join(OUT, "tokens.npz"))
-    ids, ids_flip = (torch.from_numpy(z[k].astype(np.int64)) if k in z else None for k in ("ids", "ids_flip"))
+    """(meta, ids, vocab, vectors, ids_flip): tokenize.load_tokens() plus the caption vocabulary and its word vectors."""
+    meta, ids, ids_flip = load_tokens()
     vocab, vectors = build_vocab(meta)
     return meta, ids, vocab, vectors, ids_flip
 

@@ -1,6 +1,7 @@
 """Train the VQ tokenizer on the emoji set, then export it.
 
 python -m training.train_vq [--minutes 30] [--resume]           # train (checkpoints to training/out/vq.pt)
+python -m training.train_vq --steps 743                          # a fixed schedule length, not one fitted to --minutes
 python -m training.train_vq --export-only                        # PSNR on test + decoder.onnx + safetensors
 """
 import argparse
@@ -89,7 +90,7 @@ def train(cfg: TrainConfig, resume: bool, steps=None):
     while True:
         elapsed = time.time() - t0
         if total_steps is None and step == 20:  # measure speed, then fix the schedule length
-            total_steps = int(20 * cfg.minutes * 60 / elapsed)
+            total_steps = steps or int(20 * cfg.minutes * 60 / elapsed)
             print(f"schedule: {total_steps} steps")
         if total_steps is not None and step >= total_steps:
             break
@@ -157,7 +158,8 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=TrainConfig.minutes)
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--steps", type=int, help="override the schedule length when resuming")
+    ap.add_argument("--steps", type=int, help="schedule length instead of one fitted to --minutes; "
+                    "on --resume, shortens or extends the schedule")
     ap.add_argument("--export-only", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(2)

@@ -1,4 +1,4 @@
-"""VQ: a tiny model learns, and its ONNX decoder equals PyTorch on full and partial grids."""
+"""VQ: a tiny model learns, its ONNX decoder equals PyTorch on full and partial grids, and the token file reads back."""
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -34,3 +34,21 @@ def test_onnx_decoder_matches_torch(tmp_path):
         out = onnx_decode(path, ids[:, :rows].numpy())
         assert out.shape == (1, 3, rows * 4, 64)
         assert np.abs(out - ref).max() < 1e-4
+
+
+def test_load_tokens_reads_meta_ids_and_optional_mirror(tmp_path, monkeypatch):
+    import json
+
+    from training import tokenize
+    monkeypatch.setattr(tokenize, "OUT", str(tmp_path))
+    (tmp_path / "data").mkdir()
+    meta = [dict(label="red apple", split="train"), dict(label="sun", split="val")]
+    json.dump(meta, open(tmp_path / "data" / "meta.json", "w"))
+    ids = np.arange(512, dtype=np.int16).reshape(2, 256)
+    np.savez(tmp_path / "tokens.npz", ids=ids)  # written before mirroring existed
+    got_meta, got_ids, got_flip = tokenize.load_tokens()
+    assert got_meta == meta and got_flip is None
+    assert got_ids.dtype == torch.int64 and torch.equal(got_ids, torch.from_numpy(ids.astype(np.int64)))
+    np.savez(tmp_path / "tokens.npz", ids=ids, ids_flip=ids[:, ::-1])
+    _, _, got_flip = tokenize.load_tokens()
+    assert torch.equal(got_flip, torch.from_numpy(ids[:, ::-1].astype(np.int64)))
