@@ -165,7 +165,8 @@ def load_drafts(variants, tiny=False):
     drafts = {}
     for v in variants:
         f16 = os.path.join(PUBLIC, f"draft_{v}.safetensors")
-        if not tiny and os.path.exists(f16) and os.path.getmtime(f16) >= os.path.getmtime(ckpt_path(v)):
+        ckpt = ckpt_path(v)  # the exported weights, unless a checkpoint was trained after the export
+        if not tiny and os.path.exists(f16) and (not os.path.exists(ckpt) or os.path.getmtime(f16) >= os.path.getmtime(ckpt)):
             drafts[v] = load_draft_f16(f16)[0].eval()
             print(f"{v}: exported f16 weights {f16}")
         elif os.path.exists(ckpt_path(v, tiny)):
@@ -183,13 +184,14 @@ if __name__ == "__main__":
     ap.add_argument("--n-greedy", type=int, default=32)
     ap.add_argument("--cfg", type=float, default=3.0)  # = export.CFG_SCALE
     ap.add_argument("--tiny", action="store_true")
+    ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint or shipped model directory")
     a = ap.parse_args()
     torch.set_num_threads(2)
     if a.tiny:
         text, target, tok, meta, ids = tiny_setup()
         target_step = None
     else:
-        text, target, tok, target_step = load_target()
+        text, target, tok, target_step = load_target(a.target)
         meta, ids, _ = load_tokens()
     drafts = load_drafts(["hawk", "ablation"], a.tiny)
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]

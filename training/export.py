@@ -35,6 +35,25 @@ def load_f16(module, path):
     return module
 
 
+def load_shipped(d=os.path.join(PUBLIC, "hawk-emoji")):
+    """The shipped text encoder + target, read back from the manifest and the f16 weights the app loads (widened to
+    f32): (text, target, tokenizer, target_step), as train_draft.load_target returns from a training checkpoint.
+    Every tool that takes --target can so run on the shipped models when training/out/ holds no checkpoint."""
+    m = json.load(open(os.path.join(d, "manifest.json")))
+    t, te = m["target"], m["text_encoder"]
+    args = ModelArgs(dim=t["dim"], n_layers=t["n_layers"], n_heads=t["n_heads"], hidden=t["hidden"], vocab=t["vocab"],
+                     grid=m["grid"]["rows"], prefix_len=t["prefix_len"], rope_base=t["rope_base"], norm_eps=t["norm_eps"])
+    text_args = TextArgs(dim=te["dim"], n_layers=te["n_layers"], n_heads=te["n_heads"], hidden=te["hidden"],
+                         prefix_len=te["prefix_len"], max_words=te["max_words"], norm_eps=te["norm_eps"])
+    vocab = json.load(open(os.path.join(d, te["vocab"])))
+    placeholder = np.zeros((len(vocab), te["word_dim"]), np.float32)  # the shipped word table replaces it
+    text = load_f16(TextEncoder(text_args, placeholder), os.path.join(d, te["weights"]))
+    target = load_f16(Transformer(args), os.path.join(d, t["weights"]))
+    for p in list(text.parameters()) + list(target.parameters()):
+        p.requires_grad_(False)
+    return text.eval(), target.eval(), Tokenizer(vocab, text_args.max_words), m["metrics"].get("target_steps")
+
+
 def file_entry(path, role):
     data = open(path, "rb").read()
     return dict(path=os.path.relpath(path, os.path.join(PUBLIC, "hawk-emoji")), role=role,

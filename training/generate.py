@@ -3,7 +3,7 @@ samples, not only teacher-forced training images): python -m training.generate [
 -> training/out/generated.npz: ids (N, 256) int16, captions (N,) str (the exact caption each image was generated from).
 
 Captions are training-split captions with random tags (as in training), sampled with CFG 3 at temperature 1 (the app's
-defaults), under bf16 autocast: the draft trainer recomputes the target's distributions on these tokens in its own pass,
+defaults), under bf16 autocast where it pays (precision.bf16_pays): the draft trainer recomputes the target's distributions on these tokens in its own pass,
 so only the token sequences matter here.
 """
 import argparse
@@ -14,6 +14,7 @@ import time
 import numpy as np
 import torch
 
+from training.precision import bf16_pays
 from training.sample import generate
 from training.text import caption
 from training.tokenize import load_tokens
@@ -28,17 +29,18 @@ def main():
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=os.path.join(OUT, "generated.npz"))
+    ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint or shipped model directory")
     a = ap.parse_args()
     torch.set_num_threads(2)
-    text, target, tok, target_step = load_target()
+    text, target, tok, target_step = load_target(a.target)
     meta, *_ = load_tokens()
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
     rng = random.Random(a.seed)
     captions = [caption(meta[rng.choice(train_idx)], rng) for _ in range(a.images)]
-    ids, t0 = [], time.time()
+    ids, t0, bf16 = [], time.time(), bf16_pays()
     for i in range(0, a.images, a.batch):
         batch = captions[i:i + a.batch]
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             ids.append(generate(text, target, tok.batch(batch), len(batch), a.cfg, a.temperature, seed=a.seed + i))
         print(f"{i + len(batch)}/{a.images} images, {time.time() - t0:.0f} s", flush=True)
     np.savez(a.out, ids=torch.cat(ids).numpy().astype(np.int16), captions=np.array(captions), target_step=target_step,

@@ -1,4 +1,5 @@
-"""Tokenize every image of the dataset with the trained VQ: python -m training.tokenize -> training/out/tokens.npz
+"""Tokenize every image of the dataset: python -m training.tokenize -> training/out/tokens.npz, with the VQ just trained
+(training/out/vq.pt) or else the shipped decoder's committed encoder (training/weights/vq_encoder.safetensors)
 (ids (N, 256) int16 in raster order, aligned with training/out/data/meta.json; ids_flip the same for every image
 mirrored left-right, which the target trainer can draw as augmentation, train_target.TrainConfig.flip)."""
 import json
@@ -8,10 +9,15 @@ import numpy as np
 import torch
 
 from training.train_vq import OUT, to_float
+from training.train_vq_encoder import ENCODER, shipped_vq
 from training.vq import VQConfig, VQModel
 
 
 def load_vq():
+    """The VQ just trained (training/out/vq.pt, train_vq) or else the shipped tokenizer: the decoder and codebook in
+    public/models/vq/ with the committed encoder (train_vq_encoder)."""
+    if not os.path.exists(os.path.join(OUT, "vq.pt")):
+        return shipped_vq(encoder=ENCODER).eval()
     ck = torch.load(os.path.join(OUT, "vq.pt"))
     vq = VQModel(VQConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ck["cfg"].items()}))
     vq.load_state_dict(ck["model"])

@@ -3,6 +3,7 @@
 python -m training.train_draft --variant hawk|ablation|both [--minutes 20] [--resume] [--layers 1]
 python -m training.train_draft --export            # -> public/models/hawk-emoji/draft_<variant>.safetensors (f16)
 python -m training.train_draft --tiny --minutes 1  # smoke run: random tiny target, synthetic data, nothing real touched
+python -m training.train_draft --target public/models/hawk-emoji --init public/models/hawk-emoji  # go on from the shipped models
 
 Batches mix teacher-forced training images with images the target generated itself (training/out/generated.npz from
 `python -m training.generate`, half of each batch by default): decoding feeds the draft the target's own samples, not
@@ -24,6 +25,8 @@ import torch
 from safetensors.torch import save_file
 
 from training.draft import Draft, DraftArgs, distill_loss, target_features
+from training.export import load_shipped
+from training.precision import bf16_pays
 from training.target import ModelArgs, Transformer, configs
 from training.text import TextArgs, TextEncoder, Tokenizer, caption
 from training.tokenize import load_tokens
@@ -48,12 +51,15 @@ class DraftTrainConfig:
     eval_every: int = 100
     eval_images: int = 32      # val subset for the running agreement numbers (eval_draft does the full comparison)
     ckpt_seconds: float = 180.0
-    bf16: bool = True          # CPU autocast; ~2-3x faster on this machine (avx512_bf16). Evaluation stays fp32.
+    bf16: bool = True          # CPU autocast where precision.bf16_pays (2-3x faster with avx512_bf16). Evaluation stays fp32.
     seed: int = 0
 
 
 def load_target(path=os.path.join(OUT, "target.pt")):
-    """Frozen text encoder + target from the target checkpoint -> (text, target, tokenizer, target_step)."""
+    """Frozen text encoder + target from the target checkpoint -> (text, target, tokenizer, target_step).
+    A directory is a shipped model (public/models/hawk-emoji): export.load_shipped reads it."""
+    if os.path.isdir(path):
+        return load_shipped(path)
     for attempt in range(5):  # the target trainer may be rewriting the file right now
         try:
             ck = torch.load(path, map_location="cpu")
@@ -135,7 +141,16 @@ def ckpt_path(variant, tiny=False):
     return os.path.join(OUT, f"draft_{variant}{'_tiny' if tiny else ''}.pt")
 
 
-def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt"), hidden=None):
+def new_draft(variant, target_args, n_layers=1, hidden=None, init=None):
+    """A fresh draft for the target, or the shipped one in the model directory `init` (its own architecture)."""
+    if init:
+        return load_draft_f16(os.path.join(init, f"draft_{variant}.safetensors"))[0]
+    return Draft(DraftArgs.from_target(target_args, spatial=(variant == "hawk"), n_layers=n_layers, **({"hidden": hidden} if hidden else {})))
+
+
+def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt"), hidden=None,
+          init=None):
+    """init: a shipped model directory whose draft_{variant}.safetensors the drafts start from (their own architecture)."""
     random.seed(cfg.seed), torch.manual_seed(cfg.seed)
     if tiny:
         text, target, tok, meta, ids = tiny_setup()
@@ -150,7 +165,7 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
     drafts, opts = {}, {}
     for v in variants:
-        drafts[v] = Draft(DraftArgs.from_target(target.args, spatial=(v == "hawk"), n_layers=n_layers, **({"hidden": hidden} if hidden else {})))
+        drafts[v] = new_draft(v, target.args, n_layers, hidden, None if resume else init)
         params = list(drafts[v].parameters())
         opts[v] = torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
                                      {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas)
@@ -307,8 +322,11 @@ if __name__ == "__main__":
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--export", action="store_true")
-    ap.add_argument("--no-bf16", action="store_true")
-    ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint (default: the lead's)")
+    ap.add_argument("--no-bf16", action="store_true", help="train in fp32 (default: bf16 autocast where it pays)")
+    ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint (default: the lead's), "
+                    "or a shipped model directory such as public/models/hawk-emoji")
+    ap.add_argument("--init", default=None, help="start the drafts from a shipped model directory's drafts "
+                    "(e.g. public/models/hawk-emoji) instead of random weights")
     a = ap.parse_args()
     torch.set_num_threads(2)
     variants = ["hawk", "ablation"] if a.variant == "both" else [a.variant]
@@ -321,7 +339,7 @@ if __name__ == "__main__":
         json.dump(draft_golden(paths), open(os.path.join(OUT, "draft_golden.json"), "w"), indent=1)
         print("wrote", *paths.values(), os.path.join(OUT, "draft_{variant}_manifest.json"), os.path.join(OUT, "draft_golden.json"))
     else:
-        cfg = DraftTrainConfig(minutes=a.minutes, bf16=not a.no_bf16)
+        cfg = DraftTrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays())
         if a.tiny:
             cfg.batch_size, cfg.eval_every, cfg.eval_images = 8, 20, 8
-        train(cfg, variants, a.resume, a.layers, a.tiny, a.target, a.hidden)
+        train(cfg, variants, a.resume, a.layers, a.tiny, a.target, a.hidden, a.init)

@@ -6,6 +6,7 @@ torchrun --nproc_per_node N -m training.train_target ...   # data-parallel (DDP)
 Checkpoints to training/out/target.pt (and target_best.pt at the lowest validation loss so far); validation loss is
 reported in bits per image token.
 --tiny [--steps N] [--out DIR]: a tiny model on synthetic data (the DDP test; nothing real is touched).
+--init public/models/hawk-emoji: start from the shipped weights (checkpoints under training/out/ do not outlive a session).
 """
 import argparse
 import math
@@ -20,6 +21,8 @@ import torch
 import torch.nn.functional as F
 
 from training.distributed import Dist, unwrap
+from training.export import load_shipped
+from training.precision import bf16_pays
 from training.target import Transformer, configs
 from training.text import TextArgs, TextEncoder, Tokenizer, build_vocab, caption
 from training.tokenize import load_tokens
@@ -44,8 +47,9 @@ class TrainConfig:
     ckpt_seconds: float = 180.0
     seed: int = 0
     flip: float = 0.0          # share of training samples drawn mirrored left-right, among the images `mirrorable`
-    bf16: bool = True          # autocast for the training forward (fp32 master weights and evaluation), on CPU and CUDA:
-                               # avx512_bf16 here; the draft trainer measured 2-3x faster steps with it
+    init: str = ""             # a shipped model directory to start from (export.load_shipped) instead of random weights
+    bf16: bool = True          # autocast for the training forward (fp32 master weights and evaluation), on CPU and CUDA,
+                               # where precision.bf16_pays: 2-3x faster steps with native bf16, ~30x slower without
 
 
 # Labels whose mirror image would contradict the caption: directions, text and digits, flags, clock faces.
@@ -121,7 +125,11 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
     text, target = build_models(vectors, "tiny" if tiny else "hawk-emoji")
-    text.to(device), target.to(device)
+    if cfg.init and not resume:  # checkpoints do not outlive a session here; the shipped weights do
+        shipped_text, shipped_target, shipped_tok, _ = load_shipped(cfg.init)
+        if shipped_tok.index != tok.index:
+            raise SystemExit(f"--init {cfg.init}: its vocabulary differs from this dataset's; rebuild the data first")
+        text.load_state_dict(shipped_text.state_dict()), target.load_state_dict(shipped_target.state_dict())
     text_p, target_p = d.wrap(text), d.wrap(target)  # the modules that train; text/target for eval and saving
     params = [p for p in list(text.parameters()) + list(target.parameters()) if p.requires_grad]
     opt = torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
@@ -201,11 +209,13 @@ if __name__ == "__main__":
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the time budget)")
     ap.add_argument("--out", default=OUT)
-    ap.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
+    ap.add_argument("--no-bf16", action="store_true", help="train in fp32 (default: bf16 autocast where it pays)")
     ap.add_argument("--flip", type=float, default=TrainConfig.flip, help="share of samples drawn mirrored (TrainConfig.flip)")
+    ap.add_argument("--init", default="", help="start from a shipped model directory, e.g. public/models/hawk-emoji "
+                    "(fresh optimiser and schedule; --minutes is this run's budget)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
-    cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16, flip=a.flip)
+    cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, init=a.init)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)

@@ -6,7 +6,7 @@ import torch
 
 from training.draft import Draft, DraftArgs, above_index, distill_loss, target_features, window_mask
 from training.target import Transformer, configs
-from training.train_draft import draw_batch, export_draft, load_draft_f16, tiny_setup
+from training.train_draft import draw_batch, export_draft, load_draft_f16, new_draft, tiny_setup
 
 
 @pytest.fixture(autouse=True)
@@ -168,3 +168,15 @@ def test_batches_mix_training_and_generated_images():
         assert any(torch.equal(t, ids[i]) and c.startswith(meta[i]["label"]) for i in train_idx)
     captions, toks = draw_batch(random.Random(0), meta, ids, train_idx, 8)  # no pool: teacher-forced only
     assert len(captions) == 8 and not any(c.startswith("generated") for c in captions)
+
+
+def test_new_draft_is_fresh_or_the_shipped_one(tmp_path):
+    target, shipped = tiny(True, n_layers=1)
+    for p in shipped.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    export_draft(dict(args=asdict(shipped.args), draft=shipped.state_dict(), step=3, elapsed=60.0), str(tmp_path / "draft_hawk.safetensors"))
+    started = new_draft("hawk", target.args, init=str(tmp_path))
+    assert started.args == shipped.args and all(p.requires_grad for p in started.parameters())
+    for (n, a), (_, b) in zip(shipped.state_dict().items(), started.state_dict().items()):
+        assert torch.equal(a.half().float(), b), n
+    assert new_draft("ablation", target.args).args == DraftArgs.from_target(target.args, spatial=False)

@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from training.export import load_f16, save_f16
@@ -117,3 +118,22 @@ def test_mirror_augmentation_spares_directions_text_and_flags():
     out = batch_tokens(ids, flipped, meta, [2, 1, 0], 1.0, rng)
     assert torch.equal(out, torch.stack([flipped[2], ids[1], flipped[0]]))
     assert torch.equal(ids, torch.arange(12).view(3, 4))  # the data itself is untouched
+
+
+def test_training_can_start_from_shipped_weights(tmp_path, monkeypatch):
+    from training import train_target
+    from training.text import Tokenizer
+    meta, _, vocab, vectors, _ = train_target.tiny_data()
+    torch.manual_seed(123)
+    shipped_text, shipped_target = train_target.build_models(vectors, "tiny")  # other weights than seed 0 makes
+    monkeypatch.setattr(train_target, "load_shipped", lambda d: (shipped_text, shipped_target, Tokenizer(vocab), 850))
+    cfg = train_target.TrainConfig(minutes=10, batch_size=4, eval_images=8, warmup=5, bf16=False, init="shipped-dir")
+    train_target.train(cfg, resume=False, device="cpu", tiny=True, out=str(tmp_path), max_steps=0)
+    ck = torch.load(tmp_path / "target.pt", weights_only=False)
+    for got, want in [(ck["target"], shipped_target.state_dict()), (ck["text"], shipped_text.state_dict())]:
+        assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
+    assert ck["train"]["init"] == "shipped-dir" and ck["step"] == 0
+
+    monkeypatch.setattr(train_target, "load_shipped", lambda d: (shipped_text, shipped_target, Tokenizer(vocab[:-1]), 850))
+    with pytest.raises(SystemExit, match="vocabulary"):
+        train_target.train(cfg, resume=False, device="cpu", tiny=True, out=str(tmp_path), max_steps=0)

@@ -52,3 +52,18 @@ def test_load_tokens_reads_meta_ids_and_optional_mirror(tmp_path, monkeypatch):
     np.savez(tmp_path / "tokens.npz", ids=ids, ids_flip=ids[:, ::-1])
     _, _, got_flip = tokenize.load_tokens()
     assert torch.equal(got_flip, torch.from_numpy(ids[:, ::-1].astype(np.int64)))
+
+
+def test_committed_encoder_speaks_the_shipped_decoder(one_thread):
+    from training.train_vq_encoder import ENCODER, PUBLIC, shipped_vq
+    vq = shipped_vq(encoder=ENCODER).eval()
+    ids = torch.randint(0, vq.cfg.codebook_size, (1, 16, 16))
+    ref = onnx_decode(f"{PUBLIC}/decoder.onnx", ids[:, :7].numpy())  # the decoder is the app's, weight for weight
+    assert np.abs(vq.decode_ids(ids[:, :7]).detach().numpy() - ref).max() < 1e-4
+    # An emoji-like image (a red disc on white) goes through the committed encoder and the shipped decoder intact.
+    yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    disc = ((yy - 32) ** 2 + (xx - 32) ** 2 < 20 ** 2).float()
+    x = torch.stack([torch.ones_like(disc), 1 - disc * 0.9, 1 - disc * 0.9])[None]
+    with torch.no_grad():
+        y = vq.decode_ids(vq.encode(x))
+    assert 10 * torch.log10(1 / ((y - x) ** 2).mean()) > 22  # dB; a random encoder gives noise
