@@ -54,6 +54,18 @@ def load_shipped(d=os.path.join(PUBLIC, "hawk-emoji")):
     return text.eval(), target.eval(), Tokenizer(vocab, text_args.max_words), m["metrics"].get("target_steps")
 
 
+def load_vq_metrics():
+    """The VQ run's metrics (train_vq writes training/out/vq_metrics.json) or, without that run (a fresh clone, the
+    shipped decoder unchanged), the ones the current manifest already states for public/models/vq/."""
+    path = os.path.join(OUT, "vq_metrics.json")
+    if os.path.exists(path):
+        return json.load(open(path))
+    m = json.load(open(os.path.join(PUBLIC, "hawk-emoji", "manifest.json")))
+    return dict(config=dict(codebook_size=m["vq"]["codebook_size"], code_dim=m["vq"]["code_dim"]),
+                test_psnr_db=m["metrics"]["vq_test_psnr_db"], val_psnr_db=m["metrics"]["vq_val_psnr_db"],
+                train_minutes=m["metrics"]["vq_train_minutes"])
+
+
 def file_entry(path, role):
     data = open(path, "rb").read()
     return dict(path=os.path.relpath(path, os.path.join(PUBLIC, "hawk-emoji")), role=role,
@@ -103,7 +115,7 @@ def main():
     test_i = next(i for i, m in enumerate(meta) if m["split"] == "test")
     fixed = np.load(os.path.join(OUT, "tokens.npz"))["ids"][test_i, :max(GOLDEN_TOKENS)].astype(int).tolist()
     json.dump(golden(text, target, Tokenizer(vocab, text_args.max_words), fixed), open(os.path.join(d, "golden.json"), "w"))
-    vq_metrics = json.load(open(os.path.join(OUT, "vq_metrics.json")))
+    vq_metrics = load_vq_metrics()
     final = ck["history"][-1] if ck["history"] else {}
     manifest = dict(
         name="hawk-emoji", version=1,
@@ -149,7 +161,8 @@ def main():
                 code_dim=vq_metrics["config"]["code_dim"], downsample=4),
         metrics=dict(vq_test_psnr_db=vq_metrics["test_psnr_db"], vq_val_psnr_db=vq_metrics["val_psnr_db"],
                      target_val_bits_per_token=final.get("val_bits"), target_steps=ck["step"],
-                     target_train_minutes=round(ck["elapsed"] / 60, 1), vq_train_minutes=vq_metrics["train_minutes"]),
+                     target_train_minutes=round(ck["elapsed"] / 60, 1), vq_train_minutes=vq_metrics["train_minutes"],
+                     **({"target_started_from": ck["train"]["init"]} if ck["train"].get("init") else {})),
         golden="golden.json",
     )
     files = [file_entry(os.path.join(d, f), r) for f, r in

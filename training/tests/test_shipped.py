@@ -27,3 +27,12 @@ def test_shipped_model_reproduces_its_golden_outputs(one_thread):
     a, b = flat_numbers(fresh), flat_numbers(committed)
     assert len(a) == len(b) > 400
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)  # golden.json rounds to 5-6 decimals
+
+
+def test_export_takes_the_vq_metrics_from_the_manifest_without_a_vq_run(tmp_path, monkeypatch):
+    from training import export
+    monkeypatch.setattr(export, "OUT", str(tmp_path))  # a fresh clone: no training/out/vq_metrics.json
+    manifest = json.load(open(os.path.join(PUBLIC, "hawk-emoji", "manifest.json")))
+    got = export.load_vq_metrics()
+    assert got["test_psnr_db"] == manifest["metrics"]["vq_test_psnr_db"]
+    assert got["config"]["codebook_size"] == manifest["vq"]["codebook_size"] == 1024
