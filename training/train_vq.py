@@ -67,6 +67,13 @@ def psnr(vq, imgs, bs=128):
     return torch.cat(vals).mean().item(), len(used)
 
 
+def lr_at(step, total_steps, peak):
+    """Linear warmup until the schedule length is known (fixed after 20 timed steps), then cosine to 5 % of peak."""
+    if total_steps is None:
+        return peak * min(1, (step + 1) / 50)
+    return peak * (0.5 * (1 + math.cos(math.pi * step / total_steps)) * 0.95 + 0.05)
+
+
 def train(cfg: TrainConfig, resume: bool, steps=None):
     torch.manual_seed(cfg.seed)
     train_x, val_x = load_split("train"), load_split("val")
@@ -94,8 +101,7 @@ def train(cfg: TrainConfig, resume: bool, steps=None):
             print(f"schedule: {total_steps} steps")
         if total_steps is not None and step >= total_steps:
             break
-        lr = cfg.lr * (min(1, (step + 1) / 50) if total_steps is None else
-                       0.5 * (1 + math.cos(math.pi * step / total_steps)) * 0.95 + 0.05)
+        lr = lr_at(step, total_steps, cfg.lr)
         for g in opt.param_groups:
             g["lr"] = lr
         x = to_float(train_x[torch.randint(0, len(train_x), (cfg.batch_size,))])

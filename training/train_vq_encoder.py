@@ -10,7 +10,6 @@ re-distilled. The decoder is read from decoder.onnx's initializers, the exact we
 committed (3.8 MB, outside public/: the app never encodes), so training.tokenize works on a fresh clone.
 """
 import argparse
-import math
 import os
 import time
 
@@ -20,7 +19,7 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 from safetensors.torch import load_file, save_file
 
-from training.train_vq import PUBLIC, TrainConfig, grad_l1, load_split, psnr, to_float
+from training.train_vq import PUBLIC, TrainConfig, grad_l1, load_split, lr_at, psnr, to_float
 from training.vq import VQConfig, VQModel
 
 ENCODER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "vq_encoder.safetensors")
@@ -55,8 +54,7 @@ def train(minutes: float, cfg=TrainConfig()):
         if total_steps is None and step == 20:  # measure speed, then fix the schedule length (as train_vq)
             total_steps = int(20 * minutes * 60 / (time.time() - t0))
             print(f"schedule: {total_steps} steps", flush=True)
-        lr = cfg.lr * (min(1, (step + 1) / 50) if total_steps is None else
-                       0.5 * (1 + math.cos(math.pi * step / total_steps)) * 0.95 + 0.05)
+        lr = lr_at(step, total_steps, cfg.lr)
         for g in opt.param_groups:
             g["lr"] = lr
         x = to_float(train_x[torch.randint(0, len(train_x), (cfg.batch_size,))])
