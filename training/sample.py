@@ -13,8 +13,7 @@ import torch
 from PIL import Image
 
 from training.text import caption
-from training.tokenize import load_vq
-from training.tokenize import load_tokens
+from training.tokenize import load_tokens, load_vq
 from training.train_draft import OUT, PUBLIC, load_target
 
 # (label, style): ten training concepts and two test-split concepts (house, cherries), whose captions training never saw.

@@ -130,6 +130,7 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
         if shipped_tok.index != tok.index:
             raise SystemExit(f"--init {cfg.init}: its vocabulary differs from this dataset's; rebuild the data first")
         text.load_state_dict(shipped_text.state_dict()), target.load_state_dict(shipped_target.state_dict())
+    text.to(device), target.to(device)
     text_p, target_p = d.wrap(text), d.wrap(target)  # the modules that train; text/target for eval and saving
     params = [p for p in list(text.parameters()) + list(target.parameters()) if p.requires_grad]
     opt = torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
