@@ -67,6 +67,13 @@ def psnr(vq, imgs, bs=128):
     return torch.cat(vals).mean().item(), len(used)
 
 
+def random_batch(images, batch_size):
+    """batch_size images drawn with replacement, as floats in [0, 1], half of them mirrored: cheap extra variety."""
+    x = to_float(images[torch.randint(0, len(images), (batch_size,))])
+    flip = torch.rand(batch_size) < 0.5
+    return torch.where(flip[:, None, None, None], x.flip(-1), x)
+
+
 def lr_at(step, total_steps, peak):
     """Linear warmup until the schedule length is known (fixed after 20 timed steps), then cosine to 5 % of peak."""
     if total_steps is None:
@@ -104,9 +111,7 @@ def train(cfg: TrainConfig, resume: bool, steps=None):
         lr = lr_at(step, total_steps, cfg.lr)
         for g in opt.param_groups:
             g["lr"] = lr
-        x = to_float(train_x[torch.randint(0, len(train_x), (cfg.batch_size,))])
-        flip = torch.rand(cfg.batch_size) < 0.5  # mirror half the batch: cheap extra variety
-        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+        x = random_batch(train_x, cfg.batch_size)
         y, ids, vq_loss = vq(x)
         rec = F.mse_loss(y, x) + F.l1_loss(y, x)
         loss = rec + cfg.grad_weight * grad_l1(y, x) + vq_loss

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 from safetensors.torch import load_file, save_file
 
-from training.train_vq import PUBLIC, TrainConfig, grad_l1, load_split, lr_at, psnr, to_float
+from training.train_vq import PUBLIC, TrainConfig, grad_l1, load_split, lr_at, psnr, random_batch
 from training.vq import VQConfig, VQModel
 
 ENCODER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "vq_encoder.safetensors")
@@ -57,8 +57,7 @@ def train(minutes: float, cfg=TrainConfig()):
         lr = lr_at(step, total_steps, cfg.lr)
         for g in opt.param_groups:
             g["lr"] = lr
-        x = to_float(train_x[torch.randint(0, len(train_x), (cfg.batch_size,))])
-        x = torch.where((torch.rand(cfg.batch_size) < 0.5)[:, None, None, None], x.flip(-1), x)
+        x = random_batch(train_x, cfg.batch_size)
         y, _, vq_loss = vq(x)  # vq_loss: only its commitment half has a gradient (frozen codes)
         loss = F.mse_loss(y, x) + F.l1_loss(y, x) + cfg.grad_weight * grad_l1(y, x) + vq_loss
         opt.zero_grad(set_to_none=True)
