@@ -8,7 +8,9 @@
  *
  * Options (query string or key=value arguments): reps (seeds per prompt, default 3), temperature (default 1, lossless
  * sampling; 0 = greedy), topK (default 0 = the whole vocabulary), configs (comma-separated, default SWEEP), promptSet (heldout|composed|all, default all:
- * bench/prompts.json), prompts (|-separated, replaces the set).
+ * bench/prompts.json), prompts (|-separated, replaces the set), minutes (a time budget for the timed rounds, default none:
+ * the sweep stops after the prompt round in which it ran out, so every config keeps the same prompts and seeds — for
+ * machines lent for a few minutes).
  * Configs: ar = plain AR; ar2 = plain AR on other seeds (the noise floor of the fidelity scores);
  * nXvY[wZ] = Hawk, n X, VSD Y, tree width Z; rXvY[wZ] = the same with relaxed acceptance; aXvY[wZ] = the ablation draft.
  */
@@ -30,6 +32,8 @@ export interface SweepOptions {
   topK: number;
   configs: string[];
   prompts: { prompt: string; set: string }[];
+  /** Time budget of the timed rounds in minutes (Infinity: none). */
+  minutes: number;
 }
 
 /** Where the sweep runs: a description of the device and a way to generate one image. */
@@ -54,11 +58,14 @@ export function sweepOptions(params: URLSearchParams): SweepOptions {
   const configs = (params.get('configs') ?? SWEEP).split(',');
   if (!configs.includes('ar')) throw new Error('configs must include ar: every ratio is to plain AR');
   for (const c of configs) settingsOf(c, 0, 1); // a bad config fails now, not hours into the run
+  const minutes = Number(params.get('minutes') ?? Infinity);
+  if (!(minutes > 0)) throw new Error(`minutes must be a positive number, got ${params.get('minutes')}`);
   return {
     reps: Number(params.get('reps') ?? 3),
     temperature: Number(params.get('temperature') ?? 1),
     topK: Number(params.get('topK') ?? 0),
     configs,
+    minutes,
     prompts: params.get('prompts')
       ? params.get('prompts')!.split('|').map((prompt) => ({ prompt, set: 'given' }))
       : [
@@ -132,14 +139,16 @@ function statsOf(config: string, rs: BenchRun[], arMs: number) {
 }
 
 export async function runSweep(o: SweepOptions, runner: SweepRunner, log: (line: string) => void): Promise<PageResult> {
-  const { reps, temperature, topK, configs, prompts } = o;
+  const { reps, temperature, topK, configs, prompts, minutes } = o;
   log(`adapter: ${runner.adapter}; ${runner.platform}, ${runner.cores} logical cores`);
   // Warm-up: pipelines compile on first use, for each shape a config verifies.
   for (const config of configs) await runner.generate(prompts[0].prompt, settingsOf(config, SECOND_SEEDS * 2, temperature, topK));
   const runs: BenchRun[] = [];
   const total = reps * prompts.length * configs.length;
-  for (let rep = 0; rep < reps; rep++) {
+  const deadline = performance.now() + minutes * 60_000;
+  rounds: for (let rep = 0; rep < reps; rep++) {
     for (const [p, { prompt, set }] of prompts.entries()) {
+      if (runs.length > 0 && performance.now() > deadline) break rounds; // at least one round, whatever the budget
       // The order rotates per prompt, so no config always runs first or right after the same other one.
       const shift = (rep * prompts.length + p) % configs.length;
       for (const config of [...configs.slice(shift), ...configs.slice(0, shift)]) {
@@ -165,10 +174,12 @@ export async function runSweep(o: SweepOptions, runner: SweepRunner, log: (line:
     'draft share border/centre': `${s.draftShareBorder.toFixed(2)}/${s.draftShareCentre.toFixed(2)}`,
   }));
   const sets = [...new Set(prompts.map((p) => p.set))].map((set) => `${prompts.filter((p) => p.set === set).length} ${set}`);
+  const rounds = runs.length / configs.length;
+  const stopped = rounds < reps * prompts.length ? `; stopped by the ${minutes}-minute budget after ${rounds} of ${reps * prompts.length} prompt rounds` : '';
   return {
     adapter: runner.adapter,
     table,
-    lines: [`temperature ${temperature}${topK ? `, top-k ${topK}` : ''}, ${prompts.length} prompts (${sets.join(', ')}) × ${reps} seeds, configs interleaved`],
+    lines: [`temperature ${temperature}${topK ? `, top-k ${topK}` : ''}, ${prompts.length} prompts (${sets.join(', ')}) × ${reps} seeds, configs interleaved${stopped}`],
     data: { browser: runner.platform, cores: runner.cores, temperature, topK, reps, prompts, configs: stats, runs },
   };
 }

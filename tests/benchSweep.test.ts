@@ -1,9 +1,9 @@
 /**
  * The benchmark sweep's bookkeeping (bench/sweep.ts), with a fake runner: options and configs parse as documented,
  * every config runs every prompt and seed in a rotating order, and the table's ratios and shares are the ones the
- * runs imply.
+ * runs imply; a time budget ends the sweep at a whole prompt round.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS } from '../src/settings';
 import type { GenerateSettings, GenerationSummary } from '../src/types';
 import { runSweep, settingsOf, sweepOptions } from '../bench/sweep';
@@ -47,5 +47,32 @@ describe('benchmark sweep', () => {
     expect(timed).toHaveLength(2 * 2 * 2);
     expect(timed.map((c) => `${c.prompt}${c.s.n}${c.s.seed}`)).toEqual(['p01', 'p21', 'q21', 'q01', 'p02', 'p22', 'q22', 'q02']);
     expect(result.table[1]).toMatchObject({ config: 'n2v0', images: 4, 'ms/image': 500, 'vs AR': 2, 'forwards/image': 128, 'tokens/forward': 2, 'draft time': '20%', 'VQ decode (tail) ms': '300 (20)', 'acceptance by depth': '0.78 0.28' });
+  });
+
+  it('stops at the prompt round in which its time budget runs out, every config on the same prompts', async () => {
+    expect(() => sweepOptions(new URLSearchParams('minutes=0'))).toThrow(/minutes/);
+    expect(() => sweepOptions(new URLSearchParams('minutes=soon'))).toThrow(/minutes/);
+    expect(sweepOptions(new URLSearchParams('')).minutes).toBe(Infinity);
+    const calls: string[] = [];
+    let now = 0; // fake clock: every image takes 20 s
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const generate = async (prompt: string, s: GenerateSettings): Promise<GenerationSummary> => {
+      calls.push(`${prompt}${s.n}`);
+      now += 20_000;
+      const tokens = Array.from({ length: 256 }, () => 0);
+      return {
+        prompt, settings: { ...DEFAULT_SETTINGS, ...s }, backend: 'cpu', tokens, sources: tokens.map(() => 'target'),
+        totalMs: 1000, draftMs: 0, decodeMs: 0, decodeTailMs: 0, targetForwards: 256, tokensPerForward: 1, acceptedByDepth: [], draftedByDepth: [],
+      };
+    };
+    try {
+      // Budget 1 min from after the warm-up: rounds of 2 images (40 s) start at 0 s and 40 s, none at 80 s.
+      const result = await runSweep(sweepOptions(new URLSearchParams('reps=3&minutes=1&configs=ar,n2v0&prompts=p|q')), { adapter: 'fake', platform: 'test', cores: 1, generate }, () => {});
+      expect(calls.slice(2)).toEqual(['p0', 'p2', 'q2', 'q0']);
+      expect(result.table.map((r) => r.images)).toEqual([2, 2]);
+      expect(result.lines?.[0]).toMatch(/stopped by the 1-minute budget after 2 of 6 prompt rounds/);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });
