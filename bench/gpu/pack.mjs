@@ -1,7 +1,10 @@
 /**
  * Packs the Node benchmarks (bench/node-bench.ts, bench/step-costs.ts) for one run on a lent GPU machine that has no
  * Node, no npm and no network, within its 64 MiB upload limit: `node bench/gpu/pack.mjs [DIR]` (default .dev/, which
- * .git/info/exclude should ignore), then on that machine `bash DIR/run.sh` (bench/gpu/run.sh) with $OUT set.
+ * .git/info/exclude should ignore), then on that machine `bash DIR/run.sh` (bench/gpu/run.sh) with $OUT set; about
+ * 4 minutes there (2026-11-30, one H200: README, "On a real GPU"). The repo's own tracked files (74 MB, the shipped
+ * models) exceed that upload limit: for the call, empty the index (`cp .git/index /tmp/index.bak && git rm -r -q
+ * --cached .`), ignore everything (`/*` in .git/info/exclude) and carry only DIR; restore the index afterwards.
  *
  * What goes, and why it is smaller than the repo:
  *   - the two benchmarks bundled with esbuild (tsx's own) into plain .mjs files; `webgpu` stays an import;
@@ -10,7 +13,7 @@
  *     decode no pixels and the GPU run does not sweep the ablation), and with the text vocabulary cut to the words of
  *     bench/prompts.json: those words keep their rows, so every benchmark prompt encodes exactly as with the shipped
  *     table. The manifest lists the cut files with their own sizes and sha256, so the loader's checks still run;
- *   - Debian's libvulkan1 package (the Vulkan loader Dawn dlopens);
+ *   - Debian's Vulkan loader and glvnd packages (what Dawn and NVIDIA's ICD load; the machine's image has neither);
  *   - every large file xz-compressed; f16 weights byte-planed first (high bytes, then low bytes: the exponents
  *     compress, the mantissas do not), undone by bench/gpu/unpack.py on the GPU machine's Python.
  */
@@ -134,8 +137,9 @@ execFileSync('strip', ['-o', join(out, 'node'), process.execPath]);
 xz(join(out, 'node'), join(out, 'node.xz'));
 rmSync(join(out, 'node'));
 for (const f of ['run.sh', 'unpack.py']) copyFileSync(join(repo, 'bench/gpu', f), join(out, f));
-// Dawn dlopens libvulkan.so.1, which the GPU machine's image may lack; run.sh unpacks this one into /.
-execFileSync('apt-get', ['download', 'libvulkan1'], { cwd: out, stdio: 'ignore' });
+// Dawn dlopens libvulkan.so.1, which the GPU machine's image lacks, and NVIDIA's Vulkan ICD (libGLX_nvidia.so.0)
+// loads only beside glvnd's libraries (without them: "Could not get 'vkCreateInstance'"); run.sh unpacks these into /.
+execFileSync('apt-get', ['download', 'libvulkan1', 'libglvnd0', 'libgl1', 'libglx0', 'libegl1', 'libopengl0', 'libgles2'], { cwd: out, stdio: 'ignore' });
 
 const total = execFileSync('du', ['-sb', out], { encoding: 'utf8' }).split('\t')[0];
 console.log(`packed ${out}: ${(Number(total) / 2 ** 20).toFixed(1)} MiB (the GPU machine takes 64 MiB with the repo)`);
