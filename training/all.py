@@ -23,8 +23,8 @@ def stages(a) -> list[list[str]]:
         ["training.tokenize"],
         ["training.train_target", "--minutes", a.target_minutes, "--device", a.device],
         ["training.train_evaluator", "--minutes", a.evaluator_minutes],
-        ["training.generate"],
-        ["training.train_draft", "--variant", "both", "--minutes", a.draft_minutes],
+        ["training.generate", "--device", a.device],
+        ["training.train_draft", "--variant", "both", "--minutes", a.draft_minutes, "--device", a.device],
         ["training.train_draft", "--variant", "both", "--export"],
         ["training.export"],  # after the drafts: the manifest lists them
         ["training.eval_draft"],

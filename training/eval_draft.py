@@ -170,7 +170,7 @@ def load_drafts(variants, tiny=False):
             drafts[v] = load_draft_f16(f16)[0].eval()
             print(f"{v}: exported f16 weights {f16}")
         elif os.path.exists(ckpt_path(v, tiny)):
-            ck = torch.load(ckpt_path(v, tiny))
+            ck = torch.load(ckpt_path(v, tiny), map_location="cpu")  # trained on CUDA perhaps
             d = Draft(DraftArgs(**{**ck["args"], "offsets": tuple(ck["args"]["offsets"])}))
             d.load_state_dict(ck["draft"])
             drafts[v] = d.eval()

@@ -99,7 +99,7 @@ def golden(text, target, tok, fixed_tokens):
 
 
 def main():
-    ck = torch.load(os.path.join(OUT, "target.pt"))
+    ck = torch.load(os.path.join(OUT, "target.pt"), map_location="cpu")  # a CUDA run's checkpoint holds CUDA tensors
     vocab_npz = np.load(os.path.join(OUT, "vocab.npz"))
     vocab, vectors = list(vocab_npz["words"]), vocab_npz["vectors"]
     args, text_args = ModelArgs(**ck["args"]), TextArgs(**ck["text_args"])

@@ -10,7 +10,6 @@ import os
 
 import numpy as np
 import torch
-from PIL import Image
 
 from training.text import caption
 from training.tokenize import load_tokens, load_vq
@@ -33,13 +32,15 @@ def sample_logits(logits, temperature, top_k, gen):
 
 @torch.no_grad()
 def generate(text, target, prefix_ids, n, cfg=3.0, temperature=1.0, top_k=0, seed=0):
-    """n images for one prompt (prefix_ids (1, L)), or one per prompt (prefix_ids (n, L)) -> token ids (n, 256).
-    Rows 0..n-1 conditional, n..2n-1 with the null prefix."""
-    gen = torch.Generator().manual_seed(seed)
+    """n images for one prompt (prefix_ids (1, L)), or one per prompt (prefix_ids (n, L)) -> token ids (n, 256) on the
+    models' device. Rows 0..n-1 conditional, n..2n-1 with the null prefix. The generator lives on that device too
+    (multinomial needs it there), so one seed draws other images on CUDA than on CPU."""
+    device = target.output.weight.device
+    gen = torch.Generator(device=device).manual_seed(seed)
     P = target.args.prefix_len
-    prefix = torch.cat([text(prefix_ids).expand(n, -1, -1), text.null_prefix.expand(n, -1, -1)])
+    prefix = torch.cat([text(prefix_ids.to(device)).expand(n, -1, -1), text.null_prefix.expand(n, -1, -1)])
     target.setup_caches(2 * n)
-    logits = target(prefix, torch.zeros(2 * n, 0, dtype=torch.long))[:, -1]
+    logits = target(prefix, torch.zeros(2 * n, 0, dtype=torch.long, device=device))[:, -1]
     out = []
     for t in range(target.args.grid ** 2):
         guided = logits[n:] + cfg * (logits[:n] - logits[n:])
@@ -51,6 +52,8 @@ def generate(text, target, prefix_ids, n, cfg=3.0, temperature=1.0, top_k=0, see
 
 
 def main():
+    from PIL import Image  # here, not at the top: training.generate imports generate() on machines without Pillow
+
     ap = argparse.ArgumentParser()
     ap.add_argument("prompts", nargs="*")
     ap.add_argument("--model-card", action="store_true", help="the model card's grid: MODEL_CARD_PROMPTS beside real images")

@@ -75,10 +75,10 @@ def image_positions(args, n_image_inputs):
 class KVCache(nn.Module):
     """Keys/values of the positions decoded so far (sampling only; training runs the whole sequence at once)."""
 
-    def __init__(self, batch, n_heads, max_len, head_dim):
+    def __init__(self, batch, n_heads, max_len, head_dim, device=None):
         super().__init__()
-        self.register_buffer("k", torch.zeros(batch, n_heads, max_len, head_dim))
-        self.register_buffer("v", torch.zeros(batch, n_heads, max_len, head_dim))
+        self.register_buffer("k", torch.zeros(batch, n_heads, max_len, head_dim, device=device))
+        self.register_buffer("v", torch.zeros(batch, n_heads, max_len, head_dim, device=device))
 
     def update(self, start, k, v):
         end = start + k.shape[2]
@@ -149,8 +149,10 @@ class Transformer(nn.Module):
             nn.init.normal_(m.weight, std=0.02)
 
     def setup_caches(self, batch):
+        """Fresh caches beside the weights: a CUDA model attending over CPU caches would fail at the first decode step."""
+        device = self.output.weight.device
         for layer in self.layers:
-            layer.attn.kv_cache = KVCache(batch, self.args.n_heads, self.args.prefix_len + self.args.grid ** 2, self.args.head_dim)
+            layer.attn.kv_cache = KVCache(batch, self.args.n_heads, self.args.prefix_len + self.args.grid ** 2, self.args.head_dim, device)
 
     def forward(self, prefix, tokens, start=0):
         """Training / first call: prefix (B, P, dim) and image tokens 0..T-1 as inputs -> logits (B, T+1, vocab), row j

@@ -1,6 +1,6 @@
 """Distil the Hawk draft (and its 1D ablation) from the frozen target on teacher-forced training data.
 
-python -m training.train_draft --variant hawk|ablation|both [--minutes 20] [--resume] [--layers 1]
+python -m training.train_draft --variant hawk|ablation|both [--minutes 20] [--resume] [--layers 1] [--device cpu|cuda]
 python -m training.train_draft --export            # -> public/models/hawk-emoji/draft_<variant>.safetensors (f16)
 python -m training.train_draft --tiny --minutes 1  # smoke run: random tiny target, synthetic data, nothing real touched
 python -m training.train_draft --target public/models/hawk-emoji --init public/models/hawk-emoji  # go on from the shipped models
@@ -51,7 +51,7 @@ class DraftTrainConfig:
     eval_every: int = 100
     eval_images: int = 32      # val subset for the running agreement numbers (eval_draft does the full comparison)
     ckpt_seconds: float = 180.0
-    bf16: bool = True          # CPU autocast where precision.bf16_pays (2-3x faster with avx512_bf16). Evaluation stays fp32.
+    bf16: bool = True          # autocast where precision.bf16_pays (CPU: 2-3x faster with avx512_bf16). Evaluation stays fp32.
     seed: int = 0
 
 
@@ -113,22 +113,23 @@ def draw_batch(rng, meta, ids, train_idx, batch_size, generated=None, n_generate
 
 
 def make_prefix(text, tok, captions, drop):
-    """Target prefixes for a batch of captions; drop (B,) bool selects the null prefix."""
+    """Target prefixes for a batch of captions; drop (B,) bool selects the null prefix (on the text encoder's device)."""
     with torch.no_grad():
-        cond = text(tok.batch(captions))
+        cond = text(tok.batch(captions).to(drop.device))
         return torch.where(drop[:, None, None], text.null_prefix.expand(len(captions), -1, -1), cond)
 
 
 @torch.no_grad()
 def val_agreement(draft, text, target, tok, meta, ids, idx, bs=16):
     """Per-head top-1 agreement with the target's cond argmax on canonical val captions (quick, used during training)."""
+    device = target.output.weight.device
     draft.eval()
     hits = torch.zeros(len(draft.args.offsets))
     kl = torch.zeros(len(draft.args.offsets))
     for i in range(0, len(idx), bs):
         b = idx[i:i + bs]
-        prefix = make_prefix(text, tok, [caption(meta[j]) for j in b], torch.zeros(len(b), dtype=torch.bool))
-        toks = ids[b]
+        prefix = make_prefix(text, tok, [caption(meta[j]) for j in b], torch.zeros(len(b), dtype=torch.bool, device=device))
+        toks = ids[b].to(device)
         h, logits = target_features(target, prefix, toks)
         _, kls, agree = distill_loss(draft, target, prefix, h, logits, toks)
         hits += torch.tensor(agree) * len(b)
@@ -149,8 +150,9 @@ def new_draft(variant, target_args, n_layers=1, hidden=None, init=None):
 
 
 def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt"), hidden=None,
-          init=None):
-    """init: a shipped model directory whose draft_{variant}.safetensors the drafts start from (their own architecture)."""
+          init=None, device: str = "cpu"):
+    """init: a shipped model directory whose draft_{variant}.safetensors the drafts start from (their own architecture).
+    device: where the frozen target and the drafts run; the data stays on the CPU and each batch moves over."""
     random.seed(cfg.seed), torch.manual_seed(cfg.seed)
     if tiny:
         text, target, tok, meta, ids = tiny_setup()
@@ -159,13 +161,14 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
         text, target, tok, target_step = load_target(target_path)
         meta, ids, _ = load_tokens()
         generated = load_generated()
+    text, target = text.to(device), target.to(device)
     n_generated = round(cfg.batch_size * cfg.generated_frac) if generated else 0
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
     drafts, opts = {}, {}
     for v in variants:
-        drafts[v] = new_draft(v, target.args, n_layers, hidden, None if resume else init)
+        drafts[v] = new_draft(v, target.args, n_layers, hidden, None if resume else init).to(device)
         params = list(drafts[v].parameters())
         opts[v] = torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
                                      {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas)
@@ -176,7 +179,7 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
     step, elapsed, total_steps, history = 0, 0.0, None, {v: [] for v in variants}
     if resume and all(os.path.exists(ckpt_path(v, tiny)) for v in variants):
         for v in variants:
-            ck = torch.load(ckpt_path(v, tiny))
+            ck = torch.load(ckpt_path(v, tiny), map_location=device)
             drafts[v].load_state_dict(ck["draft"]), opts[v].load_state_dict(ck["opt"])
             step, elapsed, total_steps, history[v] = ck["step"], ck["elapsed"], ck["total_steps"], ck["history"]
         print(f"resumed at step {step}, {elapsed / 60:.1f} min", flush=True)
@@ -200,8 +203,9 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
         lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
             cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min((time.time() - t0) / budget, 1.0))))
         captions, toks = draw_batch(rng, meta, ids, train_idx, cfg.batch_size, generated, n_generated)
-        drop = torch.tensor([rng.random() < cfg.cond_drop for _ in captions])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+        drop = torch.tensor([rng.random() < cfg.cond_drop for _ in captions], device=device)
+        toks = toks.to(device)
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
             prefix = make_prefix(text, tok, captions, drop)
             h, logits = target_features(target, prefix, toks)
             logs = []
@@ -320,6 +324,7 @@ if __name__ == "__main__":
     ap.add_argument("--hidden", type=int, default=None, help="SwiGLU width of the draft block (default: the target's); "
                     "the draft's cost per step on a compute-bound device follows its parameters")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="training device (--export runs on the CPU)")
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--export", action="store_true")
     ap.add_argument("--no-bf16", action="store_true", help="train in fp32 (default: bf16 autocast where it pays)")
@@ -339,7 +344,7 @@ if __name__ == "__main__":
         json.dump(draft_golden(paths), open(os.path.join(OUT, "draft_golden.json"), "w"), indent=1)
         print("wrote", *paths.values(), os.path.join(OUT, "draft_{variant}_manifest.json"), os.path.join(OUT, "draft_golden.json"))
     else:
-        cfg = DraftTrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays())
+        cfg = DraftTrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device))
         if a.tiny:
             cfg.batch_size, cfg.eval_every, cfg.eval_images = 8, 20, 8
-        train(cfg, variants, a.resume, a.layers, a.tiny, a.target, a.hidden, a.init)
+        train(cfg, variants, a.resume, a.layers, a.tiny, a.target, a.hidden, a.init, a.device)

@@ -211,12 +211,15 @@ if __name__ == "__main__":
     ap.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the time budget)")
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--no-bf16", action="store_true", help="train in fp32 (default: bf16 autocast where it pays)")
+    ap.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="images per step and process "
+                    "(TrainConfig.batch_size; a GPU takes far more than the CPU default)")
     ap.add_argument("--flip", type=float, default=TrainConfig.flip, help="share of samples drawn mirrored (TrainConfig.flip)")
     ap.add_argument("--init", default="", help="start from a shipped model directory, e.g. public/models/hawk-emoji "
                     "(fresh optimiser and schedule; --minutes is this run's budget)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
-    cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, init=a.init)
+    cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, init=a.init,
+                      batch_size=a.batch_size)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)

@@ -19,9 +19,11 @@ def test_dry_run_lists_every_stage_in_dependency_order():
     assert first("training.train_target") < first("training.generate") < first("training.train_draft")  # the draft distils
     # the trained target, also on images it generated
     draft_export = commands.index(["training.train_draft", "--variant", "both", "--export"])
-    assert commands.index(["training.train_draft", "--variant", "both", "--minutes", "55"]) < draft_export < first("training.export")
+    assert commands.index(["training.train_draft", "--variant", "both", "--minutes", "55", "--device", "cuda"]) < draft_export < first("training.export")
     assert first("training.export") < first("training.eval_draft")
     assert ["training.train_target", "--minutes", "5", "--device", "cuda"] in commands
+    assert ["training.generate", "--device", "cuda"] in commands
+    assert ["training.train_draft", "--variant", "both", "--minutes", "55", "--device", "cuda"] in commands
 
 
 def test_stage_modules_exist():
