@@ -1,6 +1,6 @@
 """Every stage that builds the shipped models, in dependency order:
 
-python -m training.all [--vq-minutes 32] [--target-minutes 80] [--evaluator-minutes 15] [--draft-minutes 55] [--device cpu|cuda]
+python -m training.all [--vq-minutes 32] [--target-minutes 80] [--evaluator-minutes 15] [--draft-minutes 55] [--device cpu|cuda: every trainer and generate]
 python -m training.all --dry-run      # print the commands only
 python -m training.all --from generate      # that stage and every later one (after more target training: new
                                             # target samples, re-distil the drafts against it, re-export, re-measure,
@@ -19,10 +19,10 @@ import sys
 def stages(a) -> list[list[str]]:
     return [
         ["training.data"],
-        ["training.train_vq", "--minutes", a.vq_minutes],
+        ["training.train_vq", "--minutes", a.vq_minutes, "--device", a.device],
         ["training.tokenize"],
         ["training.train_target", "--minutes", a.target_minutes, "--device", a.device],
-        ["training.train_evaluator", "--minutes", a.evaluator_minutes],
+        ["training.train_evaluator", "--minutes", a.evaluator_minutes, "--device", a.device],
         ["training.generate", "--device", a.device],
         ["training.train_draft", "--variant", "both", "--minutes", a.draft_minutes, "--device", a.device],
         ["training.train_draft", "--variant", "both", "--export"],

@@ -18,7 +18,7 @@ def load_vq():
     public/models/vq/ with the committed encoder (train_vq_encoder)."""
     if not os.path.exists(os.path.join(OUT, "vq.pt")):
         return shipped_vq(encoder=ENCODER).eval()
-    ck = torch.load(os.path.join(OUT, "vq.pt"))
+    ck = torch.load(os.path.join(OUT, "vq.pt"), map_location="cpu")  # trained on any device
     vq = VQModel(VQConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ck["cfg"].items()}))
     vq.load_state_dict(ck["model"])
     return vq.eval()

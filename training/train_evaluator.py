@@ -1,7 +1,7 @@
 """Train the benchmark evaluator (training/evaluator.py) with InfoNCE on the train split, report retrieval on the
 test split (concepts never seen in training), export public/models/evaluator/.
 
-python -m training.train_evaluator --minutes 15 [--resume]     # train (checkpoints to training/out/evaluator.pt)
+python -m training.train_evaluator --minutes 15 [--resume] [--device cpu|cuda]   # train (checkpoints to training/out/evaluator.pt)
 python -m training.train_evaluator --eval-only                  # metrics + export from the checkpoint
 """
 import argparse
@@ -93,7 +93,8 @@ def retrieval(model, imgs, items):
     ), f_img
 
 
-def train(cfg: TrainConfig, resume: bool):
+def train(cfg: TrainConfig, resume: bool, device="cpu"):
+    """device: where the model trains; images, captions and the random draws stay on the CPU, each batch moves over."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
@@ -105,13 +106,13 @@ def train(cfg: TrainConfig, resume: bool):
         by_concept[meta[i]["concept"]].append(i)
     concepts = sorted(by_concept)
     images = torch.from_numpy(imgs).permute(0, 3, 1, 2)  # uint8 view, converted per batch
-    model = Evaluator(EvalConfig(n_vocab=n_vocab), vectors, vocab)
+    model = Evaluator(EvalConfig(n_vocab=n_vocab), vectors, vocab).to(device)
     decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim >= 2]
     other = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim < 2]
     opt = torch.optim.AdamW([dict(params=decay, weight_decay=cfg.weight_decay), dict(params=other, weight_decay=0.0)], lr=cfg.lr)
     step, elapsed, total_steps = 0, 0.0, None
     if resume and os.path.exists(CKPT):
-        ck = torch.load(CKPT, weights_only=False)
+        ck = torch.load(CKPT, map_location=device, weights_only=False)
         model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"])
         step, elapsed, total_steps = ck["step"], ck["elapsed"], ck["total_steps"]
         rng.setstate(ck["rng"]), gen.set_state(ck["gen"])
@@ -140,10 +141,10 @@ def train(cfg: TrainConfig, resume: bool):
         for g in opt.param_groups:
             g["lr"] = lr
         idx = [i for c in rng.sample(concepts, cfg.batch_size // 2) for i in rng.choices(by_concept[c], k=2)]
-        x = augment(images[idx].float() / 255, cfg.shift, gen)
-        ids = model.tokenizer.batch([caption(meta[i], rng) for i in idx])
+        x = augment(images[idx].float() / 255, cfg.shift, gen).to(device)
+        ids = model.tokenizer.batch([caption(meta[i], rng) for i in idx]).to(device)
         key = [(meta[i]["label"], meta[i]["style"]) for i in idx]
-        pos = torch.tensor([[a == b for b in key] for a in key])
+        pos = torch.tensor([[a == b for b in key] for a in key], device=device)
         loss = model.loss(x, ids, pos)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -162,7 +163,7 @@ def train(cfg: TrainConfig, resume: bool):
 def evaluate_and_export():
     torch.set_num_threads(1)
     imgs, meta, *_ = load_data()
-    ck = torch.load(CKPT, weights_only=False)
+    ck = torch.load(CKPT, map_location="cpu", weights_only=False)
     model = load()
     metrics = dict(steps=ck["step"], train_minutes=round(ck["elapsed"] / 60, 1))
     feats = {}
@@ -193,8 +194,9 @@ if __name__ == "__main__":
     ap.add_argument("--minutes", type=float, default=TrainConfig.minutes)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--eval-only", action="store_true")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="training device (evaluation and export run on the CPU)")
     a = ap.parse_args()
     if not a.eval_only:
-        train(TrainConfig(minutes=a.minutes), a.resume)
+        train(TrainConfig(minutes=a.minutes), a.resume, a.device)
     with torch.no_grad():
         evaluate_and_export()

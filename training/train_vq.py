@@ -1,6 +1,6 @@
 """Train the VQ tokenizer on the emoji set, then export it.
 
-python -m training.train_vq [--minutes 30] [--resume]           # train (checkpoints to training/out/vq.pt)
+python -m training.train_vq [--minutes 30] [--resume] [--device cpu|cuda]   # train (checkpoints to training/out/vq.pt)
 python -m training.train_vq --steps 743                          # a fixed schedule length, not one fitted to --minutes
 python -m training.train_vq --export-only                        # PSNR on test + decoder.onnx + safetensors
 """
@@ -53,11 +53,12 @@ def grad_l1(y, x):
 
 @torch.no_grad()
 def psnr(vq, imgs, bs=128):
-    """Mean per-image PSNR (dB) of reconstructions from the quantised tokens, plus codebook usage."""
+    """Mean per-image PSNR (dB) of reconstructions from the quantised tokens, plus codebook usage; on vq's device."""
     vq.eval()
+    device = vq.codebook.weight.device
     vals, used = [], set()
     for i in range(0, len(imgs), bs):
-        x = to_float(imgs[i:i + bs])
+        x = to_float(imgs[i:i + bs].to(device))
         ids = vq.encode(x)
         y = vq.decode_ids(ids)
         mse = ((y - x) ** 2).flatten(1).mean(1).clamp_min(1e-10)
@@ -67,11 +68,12 @@ def psnr(vq, imgs, bs=128):
     return torch.cat(vals).mean().item(), len(used)
 
 
-def random_batch(images, batch_size):
-    """batch_size images drawn with replacement, as floats in [0, 1], half of them mirrored: cheap extra variety."""
-    x = to_float(images[torch.randint(0, len(images), (batch_size,))])
+def random_batch(images, batch_size, device="cpu"):
+    """batch_size images drawn with replacement, as floats in [0, 1] on `device`, half of them mirrored: cheap extra
+    variety. The draws stay on the CPU generator, so a run draws the same batches on any device."""
+    x = to_float(images[torch.randint(0, len(images), (batch_size,))].to(device))
     flip = torch.rand(batch_size) < 0.5
-    return torch.where(flip[:, None, None, None], x.flip(-1), x)
+    return torch.where(flip.to(device)[:, None, None, None], x.flip(-1), x)
 
 
 def lr_at(step, total_steps, peak):
@@ -81,20 +83,21 @@ def lr_at(step, total_steps, peak):
     return peak * (0.5 * (1 + math.cos(math.pi * step / total_steps)) * 0.95 + 0.05)
 
 
-def train(cfg: TrainConfig, resume: bool, steps=None):
+def train(cfg: TrainConfig, resume: bool, steps=None, device="cpu"):
+    """device: where the model trains; the uint8 images stay on the CPU and each batch moves over."""
     torch.manual_seed(cfg.seed)
     train_x, val_x = load_split("train"), load_split("val")
-    vq = VQModel(VQConfig())
+    vq = VQModel(VQConfig()).to(device)
     opt = torch.optim.AdamW(vq.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, elapsed, total_steps = 0, 0.0, None
     ckpt_path = os.path.join(OUT, "vq.pt")
     if resume and os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path)
+        ck = torch.load(ckpt_path, map_location=device)
         vq.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"])
         step, elapsed, total_steps = ck["step"], ck["elapsed"], ck["total_steps"]
         total_steps = steps or total_steps  # shorten/extend the schedule of a resumed run
         print(f"resumed at step {step}, {elapsed / 60:.1f} min, schedule {total_steps} steps")
-    usage, counted = torch.zeros(vq.cfg.codebook_size), 0
+    usage, counted = torch.zeros(vq.cfg.codebook_size, device=device), 0
     t0, last_ckpt = time.time() - elapsed, time.time()
 
     def save():
@@ -111,7 +114,7 @@ def train(cfg: TrainConfig, resume: bool, steps=None):
         lr = lr_at(step, total_steps, cfg.lr)
         for g in opt.param_groups:
             g["lr"] = lr
-        x = random_batch(train_x, cfg.batch_size)
+        x = random_batch(train_x, cfg.batch_size, device)
         y, ids, vq_loss = vq(x)
         rec = F.mse_loss(y, x) + F.l1_loss(y, x)
         loss = rec + cfg.grad_weight * grad_l1(y, x) + vq_loss
@@ -127,7 +130,7 @@ def train(cfg: TrainConfig, resume: bool, steps=None):
             if len(dead) and counted >= cfg.restart_every and step < 0.8 * (total_steps or 10 ** 9):
                 with torch.no_grad():  # re-seed dead codes on current encoder outputs
                     z = F.normalize(vq.encoder(x * 2 - 1), dim=1).permute(0, 2, 3, 1).reshape(-1, vq.cfg.code_dim)
-                    vq.codebook.weight[dead] = z[torch.randint(0, len(z), (len(dead),))]
+                    vq.codebook.weight[dead] = z[torch.randint(0, len(z), (len(dead),)).to(device)]
             print(f"step {step} loss {loss.item():.4f} rec {rec.item():.4f} vq {vq_loss.item():.4f} "
                   f"lr {lr:.2e} used {int((usage > 0).sum())} unused {len(dead)} {elapsed / 60:.1f}min", flush=True)
             usage.zero_()
@@ -142,7 +145,7 @@ def train(cfg: TrainConfig, resume: bool, steps=None):
 
 
 def export():
-    ck = torch.load(os.path.join(OUT, "vq.pt"))
+    ck = torch.load(os.path.join(OUT, "vq.pt"), map_location="cpu")  # the export runs on the CPU, after any device
     vq = VQModel(VQConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ck["cfg"].items()}))
     vq.load_state_dict(ck["model"])
     vq.eval()
@@ -172,8 +175,9 @@ if __name__ == "__main__":
     ap.add_argument("--steps", type=int, help="schedule length instead of one fitted to --minutes; "
                     "on --resume, shortens or extends the schedule")
     ap.add_argument("--export-only", action="store_true")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="training device (the export runs on the CPU)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     if not a.export_only:
-        train(TrainConfig(minutes=a.minutes), a.resume, a.steps)
+        train(TrainConfig(minutes=a.minutes), a.resume, a.steps, a.device)
     export()

@@ -1,6 +1,6 @@
 """Train a VQ encoder for the shipped decoder and codebook, which stay frozen.
 
-python -m training.train_vq_encoder [--minutes 20]   # -> training/weights/vq_encoder.safetensors (committed), its PSNR
+python -m training.train_vq_encoder [--minutes 20] [--device cpu|cuda]   # -> training/weights/vq_encoder.safetensors (committed), its PSNR
 
 Why: every stage after the tokenizer (tokens, target, drafts) reads token ids, and only the decoder and the codebook
 ship (public/models/vq/). When the VQ checkpoint is gone, retraining the whole VQ makes a new codebook that the shipped
@@ -44,10 +44,10 @@ def shipped_vq(cfg=VQConfig(), encoder=None):
     return vq
 
 
-def train(minutes: float, cfg=TrainConfig()):
+def train(minutes: float, cfg=TrainConfig(), device="cpu"):
     torch.manual_seed(cfg.seed)
     train_x, val_x = load_split("train"), load_split("val")
-    vq = shipped_vq()
+    vq = shipped_vq().to(device)
     opt = torch.optim.AdamW(vq.encoder.parameters(), lr=cfg.lr)
     t0, step, total_steps = time.time(), 0, None
     while total_steps is None or step < total_steps:
@@ -57,7 +57,7 @@ def train(minutes: float, cfg=TrainConfig()):
         lr = lr_at(step, total_steps, cfg.lr)
         for g in opt.param_groups:
             g["lr"] = lr
-        x = random_batch(train_x, cfg.batch_size)
+        x = random_batch(train_x, cfg.batch_size, device)
         y, _, vq_loss = vq(x)  # vq_loss: only its commitment half has a gradient (frozen codes)
         loss = F.mse_loss(y, x) + F.l1_loss(y, x) + cfg.grad_weight * grad_l1(y, x) + vq_loss
         opt.zero_grad(set_to_none=True)
@@ -69,13 +69,14 @@ def train(minutes: float, cfg=TrainConfig()):
     val_psnr, used = psnr(vq, val_x)
     print(f"done: {step} steps in {(time.time() - t0) / 60:.1f} min; val PSNR {val_psnr:.2f} dB, {used} codes used")
     os.makedirs(os.path.dirname(ENCODER), exist_ok=True)
-    save_file({k: v.contiguous() for k, v in vq.encoder.state_dict().items()}, ENCODER)
+    save_file({k: v.cpu().contiguous() for k, v in vq.encoder.state_dict().items()}, ENCODER)
     print("wrote", ENCODER)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=20.0)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     a = ap.parse_args()
     torch.set_num_threads(2)
-    train(a.minutes)
+    train(a.minutes, device=a.device)

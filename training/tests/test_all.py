@@ -23,6 +23,8 @@ def test_dry_run_lists_every_stage_in_dependency_order():
     assert first("training.export") < first("training.eval_draft")
     assert ["training.train_target", "--minutes", "5", "--device", "cuda"] in commands
     assert ["training.generate", "--device", "cuda"] in commands
+    assert ["training.train_vq", "--minutes", "32", "--device", "cuda"] in commands
+    assert ["training.train_evaluator", "--minutes", "15", "--device", "cuda"] in commands
     assert ["training.train_draft", "--variant", "both", "--minutes", "55", "--device", "cuda"] in commands
 
 
