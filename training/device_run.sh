@@ -5,7 +5,8 @@
 #                                                    TARGET_PICK=best: the best-validation target instead of the last]
 # $OUT gets run.log, target.log and two tar streams split into 15 MiB parts (at most 7 files, ~55 MB):
 #   a.part.*  right after the target: text/target f16 safetensors, vocab.json, golden.json, manifest.json, logs
-#   b.part.*  at the end: the drafts, the final manifest.json/golden.json, training/out/*.json, generated.npz, logs
+#   b.part.*  at the end: the drafts, the final manifest.json/golden.json, training/out/*.json, generated.npz, logs and
+#             samples/ (the model card's prompts from the last and the best target at two sampling settings)
 # Unpack in order, b over a (its manifest lists the drafts): cat a.part.* | tar xf - && cat b.part.* | tar xf -
 # Each tar is written as soon as its files exist, so a late failure or the machine's time limit loses at most the later
 # part. Without an export (it failed), a.part.* holds text/target f16 saved straight from training/out/target.pt.
@@ -18,16 +19,17 @@ DEVICE=${DEVICE:-cuda}
 SCALE=${SCALE:-full}
 if [ "$SCALE" = tiny ]; then
   BUDGET=${BUDGET:-1800}   # a shared 2-core CPU: generating 8 images took 2 min, a draft step 10 s
-  TARGET_ARGS=(--minutes 0.3 --flip 0.5 --batch-size 4)
+  TARGET_ARGS=(--minutes 0.3 --flip 0.5 --shift 0.5 --batch-size 4)
   GEN_ARGS=(--images 8 --batch 8)   # at least half a draft batch (train_draft samples 8 generated images per batch)
   DRAFT_MIN=0.3
-  GEN_MAX=600 DRAFT_SLACK=400
+  GEN_MAX=600 DRAFT_SLACK=400 SAMPLE_MAX=200
 else
   BUDGET=${BUDGET:-410}   # the whole script, seconds: what the lease leaves after the benchmark
-  TARGET_ARGS=(--minutes 3.2 --flip 0.5 --batch-size 64)
+  TARGET_ARGS=(--minutes 3.2 --flip 0.5 --shift 0.5 --batch-size 64)  # 2026-11-30 without --shift: best val at 0.7 min, then memorised
   GEN_ARGS=(--images 1536 --batch 256)
   DRAFT_MIN=2.2
-  GEN_MAX=120 DRAFT_SLACK=40   # seconds: generating 1536 images should take ~20; the drafts' start and final save ~20
+  GEN_MAX=120 DRAFT_SLACK=40   # seconds: generating 1536 images took 39 s; the drafts' start and final save ~20
+  SAMPLE_MAX=40                # seconds per sample grid (12 prompts x 4 images)
 fi
 START=$(date +%s)
 mkdir -p "$OUT" logs
@@ -67,7 +69,7 @@ pack() {
 
 M=public/models/hawk-emoji
 T=training/out
-pack_b() { pack b $M/draft_hawk.safetensors $M/draft_ablation.safetensors $M/manifest.json $M/golden.json $T/*.json $T/generated.npz logs; }
+pack_b() { pack b $M/draft_hawk.safetensors $M/draft_ablation.safetensors $M/manifest.json $M/golden.json $T/*.json $T/generated.npz logs samples; }
 # Killed from outside (the machine's limit): still return what the later stages made.
 # The signal may have ended the tee behind stdout too: the trap writes to run.log itself, and a broken pipe ends nothing.
 trap '' PIPE
@@ -125,6 +127,18 @@ EOF
 fi
 pack a $M/target.safetensors $M/text.safetensors $M/vocab.json $M/golden.json $M/manifest.json \
   fallback/text.safetensors fallback/target.safetensors $T/target_history.json logs
+
+# 2b. The model card's prompts from the last and the best-validation targets, at the app's defaults (temperature 1,
+# CFG 3) and at 0.5 / 2, where the memorised target of 2026-11-30 drew clean emoji: to judge by eye which one to ship.
+mkdir -p samples
+for pick in target target_best; do
+  [ -e $T/$pick.pt ] || continue
+  for tc in "1 3" "0.5 2"; do
+    read -r temp cfg <<< "$tc"
+    stage "samples_${pick}_t${temp}_cfg$cfg" $(lim $SAMPLE_MAX 150) python3 -m training.sample --model-card --device "$DEVICE" \
+      --target $T/$pick.pt --temperature "$temp" --cfg "$cfg" --out "samples/${pick}_t${temp}_cfg$cfg.png"
+  done
+done
 
 # 3. Images the target generates (the drafts train without them if this fails).
 if [ -e $T/target.pt ]; then

@@ -63,21 +63,24 @@ def main():
     ap.add_argument("--top-k", type=int, default=0)
     ap.add_argument("--out", default=None, help="default training/out/samples.png; with --model-card, the model card's samples.png")
     ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the target samples (the VQ decodes on the CPU)")
     a = ap.parse_args()
     if not a.prompts and not a.model_card:
         ap.error("give prompts, or --model-card")
     torch.set_num_threads(2)
     text, target, tok, _ = load_target(a.target)
+    text, target = text.to(a.device), target.to(a.device)
     vq = load_vq()
     prompts, real = a.prompts, None
     if a.model_card:
         meta, *_ = load_tokens()
         items = [next(i for i, m in enumerate(meta) if (m["label"], m["style"]) == p) for p in MODEL_CARD_PROMPTS]
-        prompts, real = [caption(meta[i]) for i in items], np.load(os.path.join(OUT, "data", "images.npy"), mmap_mode="r")[items]
+        images = os.path.join(OUT, "data", "images.npy")  # absent from a GPU run's payload: no real column then
+        prompts, real = [caption(meta[i]) for i in items], np.load(images, mmap_mode="r")[items] if os.path.exists(images) else None
     out = a.out or os.path.join(PUBLIC if a.model_card else OUT, "samples.png")
     rows = []
     for i, p in enumerate(prompts):
-        ids = generate(text, target, torch.tensor([tok.encode(p)]), a.n, a.cfg, a.temperature, a.top_k, seed=i)
+        ids = generate(text, target, torch.tensor([tok.encode(p)]), a.n, a.cfg, a.temperature, a.top_k, seed=i).cpu()
         imgs = vq.decode_ids(ids.view(-1, 16, 16)).permute(0, 2, 3, 1).mul(255).round().byte().numpy()
         rows.append(np.concatenate(([real[i]] if real is not None else []) + list(imgs), 1))
         print(p, flush=True)

@@ -25,7 +25,7 @@ from training.export import load_shipped
 from training.precision import bf16_pays
 from training.target import Transformer, configs
 from training.text import TextArgs, TextEncoder, Tokenizer, build_vocab, caption
-from training.tokenize import load_tokens
+from training.tokenize import load_shifted_tokens, load_tokens
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 
@@ -47,6 +47,8 @@ class TrainConfig:
     ckpt_seconds: float = 180.0
     seed: int = 0
     flip: float = 0.0          # share of training samples drawn mirrored left-right, among the images `mirrorable`
+    shift: float = 0.0         # share of the samples not mirrored drawn moved by one token (4 px) in one of 8 directions:
+                               # a fast GPU memorises the 8k images within minutes (training/README.md, GPU run)
     init: str = ""             # a shipped model directory to start from (export.load_shipped) instead of random weights
     bf16: bool = True          # autocast for the training forward (fp32 master weights and evaluation), on CPU and CUDA,
                                # where precision.bf16_pays: 2-3x faster steps with native bf16, ~30x slower without
@@ -60,21 +62,25 @@ def mirrorable(item):
     return not UNMIRRORABLE.search(item["label"].lower())
 
 
-def batch_tokens(ids, ids_flip, meta, b, flip, rng):
-    """Token grids of images b, each mirrorable one mirrored with probability flip (no draws at all when flip is 0)."""
+def batch_tokens(ids, ids_flip, meta, b, flip, rng, ids_shift=None, shift=0.0):
+    """Token grids of images b, each mirrorable one mirrored with probability flip, each one not mirrored then moved
+    with probability shift to one of the views of ids_shift (8, N, L), chosen uniformly. Zero rates draw nothing, so
+    runs without them see the same batches as before these options existed."""
     toks = ids[b]  # a copy
-    if flip:
-        for i, j in enumerate(b):
-            if mirrorable(meta[j]) and rng.random() < flip:
-                toks[i] = ids_flip[j]
+    for i, j in enumerate(b):
+        if flip and mirrorable(meta[j]) and rng.random() < flip:
+            toks[i] = ids_flip[j]
+        elif shift and rng.random() < shift:
+            toks[i] = ids_shift[rng.randrange(len(ids_shift)), j]
     return toks
 
 
 def load_data():
-    """(meta, ids, vocab, vectors, ids_flip): tokenize.load_tokens() plus the caption vocabulary and its word vectors."""
+    """(meta, ids, vocab, vectors, ids_flip, ids_shift): tokenize.load_tokens() and load_shifted_tokens() plus the
+    caption vocabulary and its word vectors."""
     meta, ids, ids_flip = load_tokens()
     vocab, vectors = build_vocab(meta)
-    return meta, ids, vocab, vectors, ids_flip
+    return meta, ids, vocab, vectors, ids_flip, load_shifted_tokens()
 
 
 def tiny_data(n=24):
@@ -82,7 +88,8 @@ def tiny_data(n=24):
     meta = [dict(label=f"thing{i}", style="flat", tags=[f"tag{i % 3}"], split="val" if i % 8 == 0 else "train") for i in range(n)]
     ids = torch.stack([torch.arange(16) % (3 + i % 5) for i in range(n)])
     vocab = ["<pad>", "<unk>", "flat", *[f"thing{i}" for i in range(n)], *[f"tag{i}" for i in range(3)]]
-    return meta, ids, vocab, np.random.RandomState(0).randn(len(vocab), 100).astype(np.float16), ids.flip(-1)
+    shifts = torch.stack([ids.roll(k, -1) for k in range(1, 9)])  # stand-ins: only their shape and origin matter here
+    return meta, ids, vocab, np.random.RandomState(0).randn(len(vocab), 100).astype(np.float16), ids.flip(-1), shifts
 
 
 def build_models(vectors, config="hawk-emoji"):
@@ -117,9 +124,11 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
     d = Dist.setup(device)
     device = d.device
     random.seed(cfg.seed), torch.manual_seed(cfg.seed)  # same initial weights on every rank
-    meta, ids, vocab, vectors, ids_flip = tiny_data() if tiny else load_data()
+    meta, ids, vocab, vectors, ids_flip, ids_shift = tiny_data() if tiny else load_data()
     if cfg.flip and ids_flip is None:
         raise SystemExit("--flip needs the mirrored tokens: run python -m training.tokenize again")
+    if cfg.shift and ids_shift is None:
+        raise SystemExit("--shift needs the shifted tokens: run python -m training.tokenize again")
     tok = Tokenizer(vocab)
     train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
@@ -170,7 +179,7 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
         b = rng.sample(train_idx, cfg.batch_size)
         words = tok.batch([caption(meta[j], rng) for j in b]).to(device)
         drop = torch.tensor([rng.random() < cfg.cond_drop for _ in b], device=device)
-        toks = batch_tokens(ids, ids_flip, meta, b, cfg.flip, rng)
+        toks = batch_tokens(ids, ids_flip, meta, b, cfg.flip, rng, ids_shift, cfg.shift)
         with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
             loss = loss_on(text_p, target_p, toks.to(device), words, drop)
         opt.zero_grad(set_to_none=True)
@@ -214,11 +223,12 @@ if __name__ == "__main__":
     ap.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="images per step and process "
                     "(TrainConfig.batch_size; a GPU takes far more than the CPU default)")
     ap.add_argument("--flip", type=float, default=TrainConfig.flip, help="share of samples drawn mirrored (TrainConfig.flip)")
+    ap.add_argument("--shift", type=float, default=TrainConfig.shift, help="share of the others drawn moved by one token (TrainConfig.shift)")
     ap.add_argument("--init", default="", help="start from a shipped model directory, e.g. public/models/hawk-emoji "
                     "(fresh optimiser and schedule; --minutes is this run's budget)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
-    cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, init=a.init,
+    cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, shift=a.shift, init=a.init,
                       batch_size=a.batch_size)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5

@@ -120,10 +120,40 @@ def test_mirror_augmentation_spares_directions_text_and_flags():
     assert torch.equal(ids, torch.arange(12).view(3, 4))  # the data itself is untouched
 
 
+def test_shift_augmentation_draws_shifted_views_of_the_images_not_mirrored():
+    import random
+
+    from training.train_target import batch_tokens
+    meta = [dict(label="red apple"), dict(label="left arrow"), dict(label="dog face")]
+    ids = torch.arange(12).view(3, 4)
+    flipped, shifts = ids.flip(-1), torch.stack([ids + 100 * (k + 1) for k in range(8)])  # view k of image j: ids[j] + 100 (k + 1)
+    rng = random.Random(0)
+    assert torch.equal(batch_tokens(ids, flipped, meta, [0, 1, 2], 0.0, rng, shifts, 0.0), ids)
+    assert rng.random() == random.Random(0).random()  # no rates, no draws
+    out = batch_tokens(ids, flipped, meta, [0, 1, 2], 0.0, random.Random(1), shifts, 1.0)
+    for i in range(3):  # every image moved, each to one of its own views
+        k = int(out[i, 0] - ids[i, 0]) // 100 - 1
+        assert 0 <= k < 8 and torch.equal(out[i], shifts[k, i])
+    seen = {int(batch_tokens(ids, flipped, meta, [1], 0.0, random.Random(s), shifts, 1.0)[0, 0]) // 100 for s in range(200)}
+    assert seen == set(range(1, 9))  # all 8 directions drawn
+    out = batch_tokens(ids, flipped, meta, [0, 1, 2], 1.0, random.Random(2), shifts, 1.0)
+    assert torch.equal(out[0], flipped[0]) and torch.equal(out[2], flipped[2])  # mirrored: not also moved
+    assert int(out[1, 0]) >= 100  # not mirrorable (a direction): moved instead
+
+
+def test_shifted_views_move_pixels_by_whole_tokens_with_white_fill():
+    from training.tokenize import SHIFTS, shifted
+    x = torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8)
+    assert len(SHIFTS) == 8 and (0, 0) not in SHIFTS
+    y = shifted(x, 1, -1)  # one token down and one left
+    assert torch.equal(y[:, :, 4:, :60], x[:, :, :60, 4:])
+    assert (y[:, :, :4] == 255).all() and (y[:, :, :, 60:] == 255).all()
+
+
 def test_training_can_start_from_shipped_weights(tmp_path, monkeypatch):
     from training import train_target
     from training.text import Tokenizer
-    meta, _, vocab, vectors, _ = train_target.tiny_data()
+    meta, _, vocab, vectors, *_ = train_target.tiny_data()
     torch.manual_seed(123)
     shipped_text, shipped_target = train_target.build_models(vectors, "tiny")  # other weights than seed 0 makes
     monkeypatch.setattr(train_target, "load_shipped", lambda d: (shipped_text, shipped_target, Tokenizer(vocab), 850))

@@ -36,7 +36,7 @@ def test_onnx_decoder_matches_torch(tmp_path):
         assert np.abs(out - ref).max() < 1e-4
 
 
-def test_load_tokens_reads_meta_ids_and_optional_mirror(tmp_path, monkeypatch):
+def test_load_tokens_reads_meta_ids_and_optional_mirror_and_shifts(tmp_path, monkeypatch):
     import json
 
     from training import tokenize
@@ -49,9 +49,12 @@ def test_load_tokens_reads_meta_ids_and_optional_mirror(tmp_path, monkeypatch):
     got_meta, got_ids, got_flip = tokenize.load_tokens()
     assert got_meta == meta and got_flip is None
     assert got_ids.dtype == torch.int64 and torch.equal(got_ids, torch.from_numpy(ids.astype(np.int64)))
-    np.savez(tmp_path / "tokens.npz", ids=ids, ids_flip=ids[:, ::-1])
+    assert tokenize.load_shifted_tokens() is None
+    np.savez(tmp_path / "tokens.npz", ids=ids, ids_flip=ids[:, ::-1], ids_shift=np.stack([ids + k for k in range(8)]))
     _, _, got_flip = tokenize.load_tokens()
     assert torch.equal(got_flip, torch.from_numpy(ids[:, ::-1].astype(np.int64)))
+    got_shift = tokenize.load_shifted_tokens()
+    assert got_shift.shape == (8, 2, 256) and got_shift.dtype == torch.int64 and torch.equal(got_shift[3], got_ids + 3)
 
 
 def test_committed_encoder_speaks_the_shipped_decoder(one_thread):
