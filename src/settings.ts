@@ -4,9 +4,15 @@
  */
 import type { Capabilities, GenerateSettings } from './types';
 
+/**
+ * The defaults, on every device: at temperature 1 (lossless sampling) the shortest speculation was the fastest setting
+ * wherever it was measured — n = 1 without vertical candidates ran 1.13× plain decoding on SwiftShader in Chromium (n = 4
+ * with VSD 1 0.57×) and 1.31× on an NVIDIA H200 (n = 4 with VSD 1 0.95×): acceptance falls off fast with depth (README.md,
+ * Hawk vs plain AR). Greedy decoding accepts far more, so longer speculation pays there on a GPU (the settings' advice).
+ */
 export const DEFAULT_SETTINGS: GenerateSettings = {
-  n: 4,
-  vsd: 1,
+  n: 1,
+  vsd: 0,
   treeWidth: 1,
   autoSpeculation: false,
   temperature: 1,
@@ -21,20 +27,13 @@ export const DEFAULT_SETTINGS: GenerateSettings = {
 /**
  * Whether verifying k drafted tokens costs about k single-token steps: a CPU-emulated adapter (SwiftShader is
  * compute-bound: a forward pays for every row, where a GPU reads each weight once for all rows) or the CPU backend.
+ * There even greedy decoding gains little from long speculation.
  */
 export function isComputeBound(c: Capabilities | null): boolean {
   if (!c) return false;
   if (c.backend === 'cpu') return true;
   const a = c.gpu.adapter;
   return a.isFallbackAdapter || /swiftshader/i.test(`${a.architecture} ${a.description}`);
-}
-
-/**
- * The defaults on this device. Compute-bound, only the shortest speculation pays: on SwiftShader n = 1 without
- * vertical candidates ran 1.13× as fast as plain decoding at temperature 1 in Chromium, n = 2 0.83×, n = 4 with VSD 1 0.57× (README.md, Hawk vs plain AR).
- */
-export function defaultSettingsFor(c: Capabilities | null): GenerateSettings {
-  return isComputeBound(c) ? { ...DEFAULT_SETTINGS, n: 1, vsd: 0 } : { ...DEFAULT_SETTINGS };
 }
 
 interface NumberRule {

@@ -6,7 +6,7 @@ import { create } from 'zustand';
 import { type DepthCounts, NO_DEPTHS, addStepDepths } from './acceptance';
 import { type HistoryEntry, MAX_HISTORY, loadHistory, saveHistory } from './history';
 import { KEYS, readJson, removeKey, writeJson } from './persist';
-import { DEFAULT_SETTINGS, defaultSettingsFor } from './settings';
+import { DEFAULT_SETTINGS } from './settings';
 import type { Capabilities, GenerateSettings, GenerationSummary, KernelCheck, LoadEvent, StepEvent, TokenSource } from './types';
 
 /** Image size in pixels the models produce (16×16 tokens of 4×4 pixels). */
@@ -64,8 +64,6 @@ export interface HawkState {
   banner: string | null;
   kernelChecks: KernelCheck[];
   settings: GenerateSettings;
-  /** The user changed a setting (now or in an earlier visit); until then the settings follow the device's defaults. */
-  settingsChosen: boolean;
   prefs: Prefs;
   runs: RunView[];
   load: LoadProgress;
@@ -129,30 +127,25 @@ export const useHawk = create<HawkState>((set, get) => ({
   banner: null,
   kernelChecks: [],
   settings: initialSettings ?? { ...DEFAULT_SETTINGS },
-  settingsChosen: initialSettings !== null,
   prefs: storedPrefs(),
   runs: [],
   load: { files: {}, active: false },
   modelsReady: false,
   history: loadHistory(),
   setPrompt: (prompt) => set({ prompt }),
-  set: (partial) => {
-    // The device is known: settings nobody chose take its defaults.
-    if (partial.capabilities && !get().settingsChosen) set({ ...partial, settings: defaultSettingsFor(partial.capabilities) });
-    else set(partial);
-  },
+  set: (partial) => set(partial),
   setSetting: (key, value) => {
     const settings = { ...get().settings, [key]: value };
-    set({ settings, settingsChosen: true });
+    set({ settings });
     // Stored even while invalid: after a reload the field shows the same value and the same message.
     writeJson(KEYS.settings, settings);
   },
   setSettings: (settings) => {
-    set({ settings: { ...settings }, settingsChosen: true });
+    set({ settings: { ...settings } });
     writeJson(KEYS.settings, settings);
   },
   resetSettings: () => {
-    set({ settings: defaultSettingsFor(get().capabilities), settingsChosen: false });
+    set({ settings: { ...DEFAULT_SETTINGS } });
     removeKey(KEYS.settings);
   },
   setPref: (key, value) => {

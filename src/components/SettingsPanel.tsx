@@ -1,7 +1,7 @@
 /** Every GenerateSettings field, validated as it changes, persisted, with Reset to defaults. */
 import { useId } from 'react';
 import { chooseBackend } from '../engineHost';
-import { DEFAULT_SETTINGS, defaultSettingsFor, isComputeBound, validateSettings } from '../settings';
+import { DEFAULT_SETTINGS, isComputeBound, validateSettings } from '../settings';
 import { type BackendChoice, useHawk } from '../store';
 import type { GenerateSettings } from '../types';
 import { type NumberKey, NumberField } from './NumberField';
@@ -28,7 +28,6 @@ export function SettingsPanel() {
   const busy = useHawk((s) => s.busy);
   const backend = useHawk((s) => s.prefs.backend);
   const capabilities = useHawk((s) => s.capabilities);
-  const deviceDefaults = defaultSettingsFor(capabilities);
   const { setSetting, resetSettings, setPref } = useHawk.getState();
   const autoHelpId = useId(), draftId = useId(), draftHelpId = useId(), backendId = useId(), backendHelpId = useId();
 
@@ -54,12 +53,11 @@ export function SettingsPanel() {
       </div>
       <div className="settings-grid">
         {number('n', { slider: true })}
-        {isComputeBound(capabilities) && (
-          <p className="note" data-testid="speculation-advice">
-            This device computes every verified token in full (a CPU-emulated GPU or the CPU backend), so short
-            speculation pays best here: the defaults are n = {deviceDefaults.n}, VSD {deviceDefaults.vsd}.
-          </p>
-        )}
+        <p className="note" data-testid="speculation-advice">
+          {isComputeBound(capabilities)
+            ? 'This device computes every verified token in full (a CPU-emulated GPU or the CPU backend): keep speculation short, n = 1 or 2, even for greedy decoding.'
+            : 'At temperature 1 the default n = 1 is fastest. Greedy decoding (temperature 0) accepts far more: there n = 8 ran 2.4× as fast as plain decoding on an NVIDIA H200.'}
+        </p>
         {number('vsd')}
         {number('treeWidth')}
         <div className="field">
