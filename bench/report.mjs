@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ceiling, msPerForward } from './stepCost.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const results = join(root, 'bench', 'results');
@@ -23,14 +24,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const family = (c) => (c.startsWith('ar') ? '#888' : { n: '#2f6fb0', r: '#d9822b', a: '#3b9c5a' }[c[0]]);
 const PALETTE = ['#2f6fb0', '#d9822b', '#3b9c5a', '#c0392b', '#8e44ad', '#16a085', '#7f8c8d', '#b7950b', '#e84393', '#34495e', '#6c5ce7', '#00838f'];
 
-/** Median ms per image over median target forwards per image: what one decoding step costs. */
-const msPerForward = (c) => c.msMedian / c.forwardsMedian;
 const arMsPerForward = msPerForward(configs.find((c) => c.config === 'ar') ?? configs[0]);
-/** Speed-up at full acceptance (n + 1 tokens per forward) and this config's cost per step; '–' for plain AR. */
-function ceiling(c) {
-  const n = /^[nra](\d+)v/.exec(c.config)?.[1];
-  return n === undefined ? '–' : f2(((Number(n) + 1) * arMsPerForward) / msPerForward(c));
-}
 
 // ---------------------------------------------------------------- chart
 const ROW = 18, TOP = 34, BAR = 190;
@@ -93,7 +87,7 @@ function section(svgFile) {
     '| config | what | ms/image (median) | speed-up vs AR | target forwards/image | tokens per forward | ms per forward | ceiling | acceptance by draft depth 1, 2, … | draft share of tokens, border / centre |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...configs.map((c) => `| ${c.config} | ${c.label} | ${Math.round(c.msMedian).toLocaleString('en-US')} | ${f2(c.speedup)} | ${c.forwardsMedian} | ` +
-      `${f2(c.tokensPerForward)} | ${msPerForward(c).toFixed(1)} | ${ceiling(c)} | ${c.acceptanceByDepth.map(f2).join(', ') || '–'} | ${f2(c.draftShareBorder)} / ${f2(c.draftShareCentre)} |`),
+      `${f2(c.tokensPerForward)} | ${msPerForward(c).toFixed(1)} | ${ceiling(c, arMsPerForward)} | ${c.acceptanceByDepth.map(f2).join(', ') || '–'} | ${f2(c.draftShareBorder)} / ${f2(c.draftShareCentre)} |`),
     '',
     'Border / centre: the share of tokens the draft supplied in the outer ring of 4×4-token blocks (mostly background) and in the inner blocks. ' +
     'Ms per forward: median ms per image ÷ median target forwards per image (a step: draft, one target forward, acceptance). ' +

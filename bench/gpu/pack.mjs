@@ -5,6 +5,7 @@
  * 4 minutes there (2026-11-30, one H200: README, "On a real GPU"). The repo's own tracked files (74 MB, the shipped
  * models) exceed that upload limit: for the call, empty the index (`cp .git/index /tmp/index.bak && git rm -r -q
  * --cached .`), ignore everything (`/*` in .git/info/exclude) and carry only DIR; restore the index afterwards.
+ * Back here: copy the returned node-*.json into bench/results/ and `node bench/report-gpu.mjs` writes the README table.
  *
  * What goes, and why it is smaller than the repo:
  *   - the two benchmarks bundled with esbuild (tsx's own) into plain .mjs files; `webgpu` stays an import;
