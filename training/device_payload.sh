@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # (Re)build .train/ at the repository root: what one GPU run (training/device_run.sh, as .train/run.sh) needs and nothing
-# more (~35 MB). Rebuild after every code edit: the copy does not follow the repository.
+# more (~36 MB). Rebuild after every code edit: the copy does not follow the repository.
 #   bash training/device_payload.sh
 # Contents: the training package (no tests, no data/ rasteriser), the tokenized dataset (tokens.npz, meta.json) and the
 # caption vocabulary with its word vectors (vocab.npz: without it text.build_vocab would parse the GloVe JSON from
 # node_modules); the shipped manifest (export.load_vq_metrics reads the VQ metrics from it) and the VQ decoder and
-# codebook (export hashes them into the manifest), the VQ encoder (sample loads the whole VQ to decode). Not
-# images.npy (112 MB): nothing after tokenizing reads it.
+# codebook (export hashes them into the manifest), the VQ encoder (sample loads the whole VQ to decode) and the
+# evaluator (sample scores how recognisable the samples are). Not images.npy (112 MB): nothing after tokenizing reads
+# it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 P=.train
@@ -18,6 +19,7 @@ cp training/out/tokens.npz training/out/vocab.npz "$P/training/out/"
 cp training/out/data/meta.json "$P/training/out/data/"
 cp public/models/hawk-emoji/manifest.json "$P/public/models/hawk-emoji/"
 cp public/models/vq/decoder.onnx public/models/vq/codebook.safetensors "$P/public/models/vq/"
+cp -r public/models/evaluator "$P/public/models/"  # sample --model-card scores how recognisable the samples are
 cp training/device_run.sh "$P/run.sh"
 grep -qxF '/.train/' .git/info/exclude || echo '/.train/' >> .git/info/exclude
 du -sh "$P"

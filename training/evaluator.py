@@ -201,6 +201,16 @@ def clip_score(images, captions, model=None):
     return (image_features(images, model) * text_features(captions, model)).sum(-1)
 
 
+@torch.no_grad()
+def prompt_retrieval(images, labels, prompts, model=None):
+    """How recognisable images are as what was asked: each image's most similar prompt among `prompts` (labels[i]: the
+    index of the prompt image i was made for) -> (top-1 accuracy, mean cosine with its own prompt). Chance is
+    1 / len(prompts)."""
+    sim = image_features(images, model) @ text_features(prompts, model).T
+    own = torch.as_tensor(labels)
+    return (sim.argmax(1) == own).float().mean().item(), sim[torch.arange(len(own)), own].mean().item()
+
+
 def _sqrtm_psd(a):
     w, v = torch.linalg.eigh(a)
     return (v * w.clamp_min(0).sqrt()) @ v.T

@@ -1,11 +1,11 @@
 """Evaluator: feature shapes and norms, the Frechet distance against closed forms, diversity, InfoNCE learns,
-BatchNorm folding and the f16 export round trip. Untrained models with random word vectors: no data files needed."""
+BatchNorm folding and the f16 export round trip, prompt retrieval. Untrained models with random word vectors: no data files needed."""
 import numpy as np
 import pytest
 import torch
 
 from training.evaluator import (EvalConfig, Evaluator, clip_score, diversity, export, frechet_distance,
-                                image_features, load_exported, text_features)
+                                image_features, load_exported, prompt_retrieval, text_features)
 
 WORDS = ["<pad>", "<unk>", "red", "apple", "grinning", "face", "twemoji", "noto", "fluent", "cat", "dog", "blue"]
 
@@ -104,3 +104,23 @@ def test_fused_and_exported_match(tmp_path):
     assert (shipped.encode_images(x) - m.encode_images(x)).abs().max() < 5e-3
     caps = ["red apple, noto", "blue dog"]
     assert (shipped.encode_text(caps) - m.encode_text(caps)).abs().max() < 5e-3
+
+
+def test_prompt_retrieval_counts_images_closest_to_their_own_prompt():
+    class ColourModel:  # image feature: its mean colour; prompt feature: the colour it names
+        colours = {"red": [1.0, 0, 0], "green": [0, 1.0, 0], "blue": [0, 0, 1.0]}
+
+        def encode_images(self, x):
+            return torch.nn.functional.normalize(x.mean((2, 3)), dim=-1)
+
+        def encode_text(self, prompts):
+            return torch.tensor([self.colours[p] for p in prompts])
+
+    imgs = np.zeros((4, 64, 64, 3), np.uint8)
+    for i, c in enumerate([0, 1, 2, 0]):
+        imgs[i, ..., c] = 255
+    prompts = ["red", "green", "blue"]
+    top1, cosine = prompt_retrieval(imgs, [0, 1, 2, 0], prompts, ColourModel())
+    assert top1 == 1.0 and cosine == pytest.approx(1.0)
+    top1, cosine = prompt_retrieval(imgs, [0, 1, 2, 1], prompts, ColourModel())  # the last one was asked to be green
+    assert top1 == 0.75 and cosine == pytest.approx(0.75)
