@@ -22,6 +22,25 @@ describe('GpuRuntime', () => {
     expect(Array.from(new Set(out))).toEqual([steps]);
   });
 
+  it('a repeated step reuses its bind groups; other buffers get their own', async () => {
+    const g = gpu();
+    const a = g.upload(filled(64, 1), [64]);
+    const b = g.upload(filled(64, 2), [64]);
+    const step = async (x: typeof a) => {
+      const t = g.add(x, b);
+      const out = await g.read(t);
+      g.release(t);
+      return out[0];
+    };
+    expect(await step(a)).toBe(3);
+    const created = g.runtime.bindGroups.created;
+    for (let i = 0; i < 5; i++) expect(await step(a)).toBe(3); // same pipeline, slot, inputs and pooled output
+    expect(g.runtime.bindGroups.created).toBe(created);
+    const c = g.upload(filled(64, 5), [64]);
+    expect(await step(c)).toBe(7); // another input buffer: a new bind group, and the right result
+    expect(g.runtime.bindGroups.created).toBe(created + 1);
+  });
+
   it('the buffer pool reuses buffers: allocatedBytes stays flat over repeated steps', async () => {
     const g = gpu();
     const a = g.upload(filled(1000, 1), [1000]);

@@ -11,6 +11,7 @@
  * thrown by `createBuffer` (a size out of range) becomes one at once.
  */
 import { type DType, type Tensor, numel } from '../backend';
+import { BindGroupCache } from './bindGroupCache';
 import { BufferPool } from './bufferPool';
 import { PipelineCache } from './pipelineCache';
 
@@ -78,6 +79,7 @@ export interface RuntimeStats {
 export class GpuRuntime {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
+  readonly bindGroups: BindGroupCache;
   readonly stats: RuntimeStats = { dispatches: 0, submits: 0, readbacks: 0 };
 
   private encoder: GPUCommandEncoder | null = null;
@@ -97,6 +99,7 @@ export class GpuRuntime {
   ) {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
+    this.bindGroups = new BindGroupCache(device);
   }
 
   /** A new pooled tensor whose contents the next kernel will write. */
@@ -135,9 +138,7 @@ export class GpuRuntime {
       if (p instanceof F32) view.setFloat32(i * 4, p.value, true);
       else view.setUint32(i * 4, p, true);
     });
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: arena, offset: this.slot * SLOT_BYTES, size: SLOT_BYTES } }];
-    d.buffers.forEach((buffer, i) => buffer && entries.push({ binding: i + 1, resource: { buffer } }));
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.bindGroups.get(pipeline, arena, this.slot * SLOT_BYTES, SLOT_BYTES, d.buffers);
     this.slot++;
     const pass = this.computePass();
     pass.setPipeline(pipeline);
