@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the Node benchmarks packed by bench/gpu/pack.mjs on a lent GPU machine (no Node, no npm, no network there):
+# Runs the Node benchmarks packed by bench/gpu/pack.ts on a lent GPU machine (no Node, no npm, no network there):
 #   bash .dev/run.sh        with $OUT a folder whose files come back
 # Step costs first (bench/step-costs.ts: AR, verification and draft per step), then the sweep (bench/node-bench.ts)
 # under a time budget at temperature 1 (lossless sampling), then a greedy one. Dawn takes the NVIDIA driver through

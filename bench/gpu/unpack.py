@@ -1,4 +1,4 @@
-"""Undoes bench/gpu/pack.mjs on the GPU machine (Python is there, Node is not): every `X.xz` becomes X, every
+"""Undoes bench/gpu/pack.ts on the GPU machine (Python is there, Node is not): every `X.xz` becomes X, every
 `X.planed.xz` (f16 weights stored high bytes first, then low bytes) becomes X with its bytes interleaved again.
 python3 unpack.py [DIR]"""
 import lzma

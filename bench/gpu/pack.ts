@@ -1,6 +1,6 @@
 /**
  * Packs the Node benchmarks (bench/node-bench.ts, bench/step-costs.ts) for one run on a lent GPU machine that has no
- * Node, no npm and no network, within its 64 MiB upload limit: `node bench/gpu/pack.mjs [DIR]` (default .dev/, which
+ * Node, no npm and no network, within its 64 MiB upload limit: `npx tsx bench/gpu/pack.ts [DIR]` (default .dev/, which
  * .git/info/exclude should ignore), then on that machine `bash DIR/run.sh` (bench/gpu/run.sh) with $OUT set; about
  * 4 minutes there (2026-11-30, one H200: README, "On a real GPU"). The repo's own tracked files (74 MB, the shipped
  * models) exceed that upload limit: for the call, empty the index (`cp .git/index /tmp/index.bak && git rm -r -q
@@ -23,18 +23,19 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+import { parseSafetensors, type RawTensor } from '../../workers/model/safetensors';
+import { promptWords } from '../../workers/model/textEncoder';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = resolve(repo, process.argv[2] ?? '.dev');
 const models = join(repo, 'public/models/hawk-emoji');
-const WORD = /[a-z0-9]+/g; // the manifest's tokenizer rule
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, 'bench/node'), { recursive: true });
 
 /** Vite's `import text from './x.wgsl?raw'`, as bench/node/raw-loader.mjs does it at run time. */
-const rawText = {
+const rawText: Plugin = {
   name: 'raw-text',
   setup(b) {
     b.onResolve({ filter: /\?raw$/ }, (a) => ({ path: resolve(a.resolveDir, a.path.slice(0, -'?raw'.length)), namespace: 'raw' }));
@@ -48,12 +49,12 @@ await build({
   target: 'node20', external: ['webgpu'], plugins: [rawText], logLevel: 'warning',
 });
 
-function xz(src, dst) {
+function xz(src: string, dst: string): void {
   writeFileSync(dst, execFileSync('xz', ['-9', '-T2', '-c', src], { maxBuffer: 1 << 30 }));
 }
 
 /** f16 tensors byte-planed (all high bytes, then all low bytes) and xz-compressed; unpack.py inverts it. */
-function packWeights(bytes, dst) {
+function packWeights(bytes: Buffer, dst: string): void {
   const half = bytes.length >> 1, planed = Buffer.alloc(bytes.length);
   for (let i = 0; i < half; i++) { planed[i] = bytes[2 * i + 1]; planed[half + i] = bytes[2 * i]; }
   if (bytes.length & 1) planed[bytes.length - 1] = bytes[bytes.length - 1];
@@ -63,40 +64,35 @@ function packWeights(bytes, dst) {
   rmSync(tmp);
 }
 
-// --- safetensors: 8-byte little-endian header length, JSON header, then the tensors' bytes ---
-function readSafetensors(path) {
-  const buf = readFileSync(path);
-  const n = Number(buf.readBigUInt64LE(0));
-  return { header: JSON.parse(buf.subarray(8, 8 + n).toString('utf8')), data: buf.subarray(8 + n) };
-}
-function writeSafetensors(tensors) { // [{name, dtype, shape, bytes}]
-  const header = {};
+/** The safetensors format that workers/model/safetensors.ts reads: 8-byte header length, JSON header, tensor bytes. */
+function writeSafetensors(tensors: Map<string, RawTensor>): Buffer {
+  const header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> = {};
+  const bytes = [...tensors.values()].map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   let offset = 0;
-  for (const t of tensors) { header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] }; offset += t.bytes.length; }
+  [...tensors].forEach(([name, t], i) => {
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes[i].length] };
+    offset += bytes[i].length;
+  });
   let json = Buffer.from(JSON.stringify(header));
   json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]); // pad with spaces to 8 bytes
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json, ...tensors.map((t) => t.bytes)]);
+  return Buffer.concat([len, json, ...bytes]);
 }
 
 /** The text encoder and vocabulary with only the rows of <pad>, <unk> and the benchmark prompts' words. */
-function cutVocabulary(manifest) {
-  const prompts = JSON.parse(readFileSync(join(repo, 'bench/prompts.json'), 'utf8'));
-  const words = new Set([...prompts.heldOut, ...prompts.composed].flatMap((p) => p.toLowerCase().match(WORD) ?? []));
-  const vocab = JSON.parse(readFileSync(join(models, manifest.text_encoder.vocab), 'utf8'));
-  const keep = vocab.map((w, i) => i).filter((i) => i === manifest.tokenizer.pad_id || i === manifest.tokenizer.unk_id || words.has(vocab[i]));
-  const { header, data } = readSafetensors(join(models, manifest.text_encoder.weights));
-  const tensors = Object.entries(header).filter(([k]) => k !== '__metadata__').map(([name, h]) => {
-    let bytes = data.subarray(h.data_offsets[0], h.data_offsets[1]);
-    let shape = h.shape;
-    if (name === 'embed.weight') { // [vocab, word_dim] f16 rows
-      const row = h.shape[1] * 2;
-      bytes = Buffer.concat(keep.map((i) => bytes.subarray(i * row, (i + 1) * row)));
-      shape = [keep.length, h.shape[1]];
-    }
-    return { name, dtype: h.dtype, shape, bytes };
-  });
+function cutVocabulary(manifest: any): { vocab: Buffer; text: Buffer; size: number } {
+  const prompts = JSON.parse(readFileSync(join(repo, 'bench/prompts.json'), 'utf8')) as { heldOut: string[]; composed: string[] };
+  const words = new Set([...prompts.heldOut, ...prompts.composed].flatMap(promptWords));
+  const vocab = JSON.parse(readFileSync(join(models, manifest.text_encoder.vocab), 'utf8')) as string[];
+  const keep = vocab.map((_, i) => i).filter((i) => i === manifest.tokenizer.pad_id || i === manifest.tokenizer.unk_id || words.has(vocab[i]));
+  const file = readFileSync(join(models, manifest.text_encoder.weights));
+  const tensors = parseSafetensors(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength));
+  const embed = tensors.get('embed.weight')!; // [vocab, word_dim] f16 rows
+  const dim = embed.shape[1];
+  const rows = new Uint16Array(keep.length * dim);
+  keep.forEach((i, r) => rows.set(embed.data.subarray(i * dim, (i + 1) * dim) as Uint16Array, r * dim));
+  tensors.set('embed.weight', { dtype: embed.dtype, shape: [keep.length, dim], data: rows });
   console.log(`vocabulary cut to ${keep.length} of ${vocab.length} words (${words.size} prompt words)`);
   return { vocab: Buffer.from(JSON.stringify(keep.map((i) => vocab[i]))), text: writeSafetensors(tensors), size: keep.length };
 }
@@ -106,7 +102,7 @@ const manifest = JSON.parse(readFileSync(join(models, 'manifest.json'), 'utf8'))
 const cut = cutVocabulary(manifest);
 manifest.text_encoder.vocab_size = cut.size;
 delete manifest.drafts.ablation;
-const contents = {
+const contents: Record<string, Buffer> = {
   [manifest.target.weights]: readFileSync(join(models, manifest.target.weights)),
   [manifest.text_encoder.weights]: cut.text,
   [manifest.text_encoder.vocab]: cut.vocab,
@@ -114,10 +110,10 @@ const contents = {
   '../vq/codebook.safetensors': readFileSync(join(models, '../vq/codebook.safetensors')), // relaxed acceptance's neighbours
 };
 manifest.files = Object.entries(contents).map(([path, bytes]) => ({
-  path, role: manifest.files.find((f) => f.path === path).role, bytes: bytes.length,
+  path, role: manifest.files.find((f: { path: string }) => f.path === path).role, bytes: bytes.length,
   sha256: createHash('sha256').update(bytes).digest('hex'),
 }));
-manifest.total_bytes = manifest.files.reduce((s, f) => s + f.bytes, 0);
+manifest.total_bytes = manifest.files.reduce((s: number, f: { bytes: number }) => s + f.bytes, 0);
 manifest.description += ' (GPU benchmark pack: no ablation draft, no VQ decoder, vocabulary cut to bench/prompts.json)';
 const modelDir = join(out, 'public/models/hawk-emoji');
 mkdirSync(join(out, 'public/models/vq'), { recursive: true });
