@@ -24,29 +24,13 @@ import torch
 
 from training.evaluator import clip_score, diversity, frechet_distance, image_features, load_exported
 from training.text import caption
-from training.vq import VQConfig, VQModel
+from training.train_vq_encoder import shipped_vq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(ROOT, "bench", "results")
 PROMPTS = os.path.join(ROOT, "bench", "prompts.json")
 DATA = os.path.join(HERE, "out", "data")
-VQ_DIR = os.path.join(ROOT, "public", "models", "vq")
-
-
-def load_shipped_vq(directory=VQ_DIR):
-    """The VQ the browser decodes with: decoder.onnx's initialisers carry the PyTorch module names, so they load
-    straight into VQModel's decoder; codebook.safetensors holds the codes."""
-    import onnx
-    from onnx import numpy_helper
-    from safetensors.torch import load_file
-
-    vq = VQModel(VQConfig())
-    graph = onnx.load(os.path.join(directory, "decoder.onnx")).graph
-    vq.decoder.load_state_dict({t.name.removeprefix("vq.decoder."): torch.from_numpy(numpy_helper.to_array(t).copy())
-                                for t in graph.initializer if t.name.startswith("vq.decoder.")})
-    vq.codebook.weight.data = load_file(os.path.join(directory, "codebook.safetensors"))["codebook"]
-    return vq.eval()
 
 
 @torch.no_grad()
@@ -98,7 +82,7 @@ def score(runs, real, vq, model):
 def score_file(path, real):
     """Scores a raw result of the bench page and writes the numbers into it as its "fidelity" section."""
     raw = json.load(open(path))
-    fidelity = score(raw["data"]["runs"], real, load_shipped_vq(), load_exported())
+    fidelity = score(raw["data"]["runs"], real, shipped_vq().eval(), load_exported())
     raw["fidelity"] = dict(evaluator="public/models/evaluator", vq="public/models/vq", realSplit="test", **fidelity)
     json.dump(raw, open(path, "w"), indent=1, ensure_ascii=False)
     return fidelity

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from training.score_bench import bench_prompts, decode, load_shipped_vq, score_file
+from training.score_bench import bench_prompts, decode, score_file
+from training.train_vq_encoder import shipped_vq
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -19,7 +20,7 @@ def test_fidelity_section(tmp_path):
             for (p, rep), tokens in ar.items() for config in ("ar", "ar2", "n4v1")]  # ar2 = the very same grids as ar
     path = tmp_path / "bench-synthetic.json"
     path.write_text(json.dumps(dict(page="bench", data=dict(runs=runs))))
-    real = decode(load_shipped_vq(), list(ar.values()))  # the "real" set: exactly plain AR's images
+    real = decode(shipped_vq().eval(), list(ar.values()))  # the "real" set: exactly plain AR's images
 
     fidelity = score_file(str(path), real)
 
