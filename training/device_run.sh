@@ -111,17 +111,12 @@ if [ -e $T/target.pt ]; then
     echo "== export failed: text/target f16 straight from target.pt"
     python3 - <<'EOF' || true
 import os
-import torch
 from training.export import save_f16
-from training.target import ModelArgs, Transformer
-from training.text import TextArgs, TextEncoder
-ck = torch.load("training/out/target.pt", map_location="cpu")
-text = TextEncoder(TextArgs(**ck["text_args"]), ck["text"]["embed.weight"].numpy())
-target = Transformer(ModelArgs(**ck["args"]))
-text.load_state_dict(ck["text"]), target.load_state_dict(ck["target"])
+from training.train_draft import load_target
+text, target, _, step = load_target("training/out/target.pt")
 os.makedirs("fallback", exist_ok=True)
 save_f16(text, "fallback/text.safetensors"), save_f16(target, "fallback/target.safetensors")
-print("fallback f16 written; args", ck["args"], "text_args", ck["text_args"], "step", ck["step"])
+print("fallback f16 written; args", target.args, "text_args", text.args, "step", step)
 EOF
   fi
 fi
