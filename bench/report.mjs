@@ -76,11 +76,14 @@ function section(svgFile) {
   const rel = (p) => relative(root, p);
   const fidelity = new Map((result.fidelity?.configs ?? []).map((c) => [c.config, c]));
   const sets = [...new Set(prompts.map((p) => p.set))].map((s) => `${prompts.filter((p) => p.set === s).length} ${s}`).join(', ');
+  // A sweep under a time budget (`minutes=`) stops after whole prompt rounds: say how many, so nobody reads 2 images as 9.
+  const rounds = result.data.runs.length / configs.length, planned = reps * prompts.length;
+  const stopped = rounds < planned ? ` Stopped by the time budget after ${rounds} of ${planned} prompt rounds: medians of ${count(rounds, 'image')} per config.` : '';
   const out = [
     `\`npm run bench${result.query ? ` -- ${result.query.split('&').map(decodeURIComponent).map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}` : ''}\` on ${result.date.slice(0, 10)}: headless ${browser} on ` +
     `${result.adapter}, ${cores} logical cores; temperature ${temperature}${temperature === 0 ? ' (greedy)' : ' (lossless sampling)'}, ` +
     `${count(prompts.length, 'prompt')} (${sets}) × ${count(reps, 'seed')}, every config on the same prompts and seeds, interleaved. ` +
-    `Raw runs: \`${rel(file)}\`.`,
+    `Raw runs: \`${rel(file)}\`.${stopped}`,
     '',
     `![speed-up, tokens per forward and acceptance by depth per config](${rel(svgFile)})`,
     '',

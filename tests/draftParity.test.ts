@@ -29,10 +29,11 @@ describe('draft parity with PyTorch', () => {
     it(`${variant}: features and every head's logits at positions ${golden.draft.positions.join(', ')}`, async () => {
       const g = golden.draft[variant];
       expect(g.above, 'the Hawk draft reads the token above, the ablation does not').toBe(variant === 'spatial');
+      expect(g.above_features, 'and its own features there').toBe(variant === 'spatial');
       const cfg = {
         dim: t.dim, nLayers: g.n_layers, nHeads: t.n_heads, hidden: t.hidden, headHidden: g.head_hidden, vocab: t.vocab, grid: t.grid,
         prefixLen: t.prefix_len, offsets: g.offsets, spatial: g.spatial, rowsAbove: g.window?.rows_above ?? 0, colsLeft: g.window?.cols_left ?? 0, colsRight: g.window?.cols_right ?? 0,
-        ropeBase: t.rope_base, normEps: t.norm_eps, above: g.above === true,
+        ropeBase: t.rope_base, normEps: t.norm_eps, above: g.above === true, aboveFeatures: g.above_features === true,
       };
       const draft = new DraftModel(cpu, cfg, uploadDraftWeights(cpu, cfg, load(g.weights)), target);
       const cache = draft.newCache();
@@ -45,7 +46,7 @@ describe('draft parity with PyTorch', () => {
         done = p + 1;
         const features = await cpu.read(feat);
         expect(diff(features, g.features[i]).maxAbs, 'features').toBeLessThan(1e-4);
-        const logits = await cpu.read(draft.heads(feat, { position: p, tokens: tokens.slice(0, p + 1) }));
+        const logits = await cpu.read(draft.heads(feat, { position: p, tokens: tokens.slice(0, p + 1), cache }));
         expect(diff(logits, (g.logits[i] as number[][]).flat()).maxAbs, 'head logits').toBeLessThan(1e-4);
       }
     });

@@ -154,8 +154,8 @@ describe('the draft on WebGPU equals the CPU oracle', () => {
         const g1 = draft.extend(cache, b.upload(randomF32(5 * C, 40), [5, C]), b.upload(Uint32Array.of(1, 7, 3, 39, 0), [5]), 0);
         const g2 = draft.extend(cache, b.upload(randomF32(2 * C, 41), [2, C]), b.upload(Uint32Array.of(12, 5), [2]), 5);
         const tokens = [1, 7, 3, 39, 0, 12, 5];
-        const first = (await b.read(draft.heads(g1, { position: 4, tokens: tokens.slice(0, 5) }))) as Float32Array;
-        return Float32Array.from([...first, ...(await b.read(draft.heads(g2, { position: 6, tokens })))]);
+        const first = (await b.read(draft.heads(g1, { position: 4, tokens: tokens.slice(0, 5), cache }))) as Float32Array;
+        return Float32Array.from([...first, ...(await b.read(draft.heads(g2, { position: 6, tokens, cache })))]);
       };
       const d = diff(await run(gpu), await run(cpu));
       record('draft heads', d);

@@ -10,15 +10,20 @@ The WebGPU engine re-implements this exactly; conventions beyond the target's (s
              -> g_t (raw residual stream, no final norm of its own)
   positions  prefix (0, 0). spatial: z_t at (t // W, t % W) exactly as the target's 2D RoPE; ablation: (t, t), i.e. 1D RoPE
   attention  window_mask(): prefix keys always visible (prefix queries causal among the prefix); image key t' visible from image
-             query t iff t' <= t and row(t) - row(t') <= rows_above and -cols_left <= col(t') - col(t) <= cols_right (the
-             window leans right: head +k reads the row above around col + k). Ablation: plain causal.
-  heads      offset k (offsets = 1..8 horizontal, then W*d vertical): u_k = g (+ w_above(tok_emb(x_a)) when `above`, below);
+             query t iff t' <= t and row(t) - row(t') <= rows_above and -cols_left <= col(t') - col(t) <= cols_right; the
+             shipped window spans the whole width (cols 15/15): the query's row so far and the 3 rows above. Head +k's
+             target lies right of the query or, wrapping, in the next row left of it, so narrower windows hid the
+             neighbourhood of far heads' targets. Ablation: plain causal.
+  heads      offset k (offsets = 1..8 horizontal, then W*d vertical): u_k = g (+ w_above(tok_emb(x_a)) when `above`,
+             + w_above_features(g_a) when `above_features`, below);
              g_k = u_k + w2_k(silu(w1_k(u_k))); logits = target.output(target.norm(g_k)) are the draft's logits for image
              token t+k (target's final norm + output head, frozen, shared).
   above      (Hawk only) head k also reads the token straight above the one it predicts: a = above_index(t, k) =
              t + k - W * ceil(k / W), i.e. (row - 1, col) of position t + k for k <= W, two rows up for k = 2W. It is always
              generated already (a <= t); where a < 0 (t + k in the first row) the term is left out. Only a draft that knows
              the image is 2D can name that token; the 1D ablation gets none (its heads are wider instead).
+             With `above_features` the head also reads g_a, the draft's own features at that position: the state whose +W
+             head predicts the same token from the rows above, where g_t brings the row so far (a = t for vertical heads).
 """
 import math
 from dataclasses import dataclass
@@ -43,9 +48,10 @@ class DraftArgs:
     offsets: tuple = (1, 2, 3, 4, 5, 6, 7, 8, 16, 32)  # head j predicts image token t + offsets[j]
     spatial: bool = True        # True: Hawk (2D RoPE + local window); False: ablation (1D RoPE + full causal)
     rows_above: int = 3         # window: rows above the query
-    cols_left: int = 8          # window: columns left of the query
-    cols_right: int = 8         # window: columns right of the query (rows above only): head +k reads the row above at c + k
+    cols_left: int = 15         # window: columns left of the query (15 = the whole row: +k wraps to col + k - 16 below)
+    cols_right: int = 15        # window: columns right of the query (rows above only): head +k reads the row above at c + k
     above: bool = False         # heads read the token above their target position (Hawk; see the module docstring)
+    above_features: bool = False  # heads also read the draft's own features at that position (Hawk; module docstring)
     rope_base: float = 10000.0
     norm_eps: float = 1e-5
 
@@ -56,16 +62,17 @@ class DraftArgs:
     @classmethod
     def from_target(cls, t: ModelArgs, **kw):
         """Sizes from the target (the block's SwiGLU width too, unless `hidden` is given); offsets 1..min(8, W-1) along the
-        row, then W, 2W (one and two rows below); the Hawk draft's heads read the token above (`above`). The ablation
-        (spatial=False) has the horizontal heads only and no above input, each head wider, so that its heads hold as many
-        parameters as the Hawk draft's heads and w_above together."""
+        row, then W, 2W (one and two rows below); the Hawk draft's heads read the token above and the draft's features
+        there (`above`, `above_features`). The ablation (spatial=False) has the horizontal heads only and no above input,
+        each head wider, so that its heads hold as many parameters as the Hawk draft's heads and both above maps together."""
         horizontal = tuple(range(1, min(8, t.grid - 1) + 1))
         if kw.get("spatial", True):
             kw.setdefault("offsets", horizontal + (t.grid, 2 * t.grid))
             kw.setdefault("above", True)
+            kw.setdefault("above_features", True)
         else:
             kw.setdefault("offsets", horizontal)
-            hawk_heads = 2 * t.dim * cls.head_hidden * (len(horizontal) + 2) + t.dim * t.dim  # heads + w_above
+            hawk_heads = 2 * t.dim * cls.head_hidden * (len(horizontal) + 2) + 2 * t.dim * t.dim  # heads + both above maps
             kw.setdefault("head_hidden", hawk_heads // (2 * t.dim * len(horizontal)))
         kw.setdefault("hidden", t.hidden)
         return cls(dim=t.dim, n_heads=t.n_heads, vocab=t.vocab, grid=t.grid, prefix_len=t.prefix_len,
@@ -76,7 +83,8 @@ def window_mask(n_prefix, n_image, grid, rows_above=None, cols_left=None, cols_r
     """Bool (P+N, P+N), True = query (row index) may attend key (column index); sequence = P prefix then N image positions.
     Prefix keys are always visible (prefix queries: causal among the prefix). Image key t' is visible from image query t
     iff t' <= t and row(t) - row(t') <= rows_above and -cols_left <= col(t') - col(t) <= cols_right, row = t // grid,
-    col = t % grid. The window leans right because head +k predicts (row, col + k), whose upper neighbours lie right of t.
+    col = t % grid. Head +k predicts (row, col + k), whose upper neighbours lie right of t, or where that wraps
+    (row + 1, col + k - grid), whose neighbours lie left of it.
     rows_above=None (ablation): plain causal attention."""
     L = n_prefix + n_image
     i = torch.arange(L)
@@ -120,10 +128,11 @@ class Draft(nn.Module):
         self.layers = nn.ModuleList(Block(args.dim, args.n_heads, args.hidden, args.norm_eps) for _ in range(args.n_layers))
         self.heads = nn.ModuleDict({f"k{k}": Head(args.dim, args.head_hidden) for k in args.offsets})
         self.w_above = nn.Linear(args.dim, args.dim, bias=False) if args.above else None
+        self.w_above_features = nn.Linear(args.dim, args.dim, bias=False) if args.above_features else None
         for n, p in self.named_parameters():  # target-style init; heads start as the identity, the above term at zero
             if p.dim() == 2:
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * args.n_layers) if n.endswith(("wo.weight", "ffn.w2.weight")) else 0.02)
-            if (n.startswith("heads.") and n.endswith("w2.weight")) or n == "w_above.weight":
+            if (n.startswith("heads.") and n.endswith("w2.weight")) or n in ("w_above.weight", "w_above_features.weight"):
                 nn.init.zeros_(p)
 
     def positions(self, n_image):
@@ -149,22 +158,23 @@ class Draft(nn.Module):
             x = layer(x, angles, mask)
         return x[:, a.prefix_len:]
 
-    def head_logits(self, target, g, k, tokens=None, pos=None):
-        """Logits for image token t + k from features g (B, S, dim) at positions pos (S,) (default 0..S-1); tokens (B, >S)
-        are the image tokens so far, which the `above` input reads (required then)."""
+    def head_logits(self, target, feats, k, tokens=None, pos=None):
+        """Logits for image token t + k at positions pos (S,) (default all) from the features of every position so far
+        feats (B, N, dim); tokens (B, >=N) are the image tokens so far, which the `above` input reads (required then)."""
+        pos = torch.arange(feats.shape[1], device=feats.device) if pos is None else pos
+        g = feats[:, pos]
+        a = above_index(pos, k, self.args.grid)
+        known, a = (a >= 0)[:, None].to(g.dtype), a.clamp(min=0)
         if self.w_above is not None:
-            pos = torch.arange(g.shape[1], device=g.device) if pos is None else pos
-            a = above_index(pos, k, self.args.grid)
-            above = self.w_above(target.tok_emb(tokens[:, a.clamp(min=0)]))
-            g = g + above * (a >= 0)[:, None].to(above.dtype)
+            g = g + self.w_above(target.tok_emb(tokens[:, a])) * known
+        if self.w_above_features is not None:
+            g = g + self.w_above_features(feats[:, a]) * known
         return target.output(target.norm(self.heads[f"k{k}"](g)))
 
     def forward(self, target, prefix, h, tokens, last_only=False):
         """All heads: (B, N, K, vocab), or (B, K, vocab) for the last position only (decode)."""
         g = self.features(target, prefix, h, tokens)
-        pos = torch.arange(tokens.shape[1], device=g.device)
-        if last_only:
-            g, pos = g[:, -1:], pos[-1:]
+        pos = torch.arange(tokens.shape[1], device=g.device)[-1:] if last_only else None
         out = torch.stack([self.head_logits(target, g, k, tokens, pos) for k in self.args.offsets], dim=-2)
         return out[:, 0] if last_only else out
 
@@ -195,7 +205,7 @@ def distill_loss(draft, target, prefix, h, t_logits, tokens, head_frac=1.0):
         pos = torch.arange(N - k, device=g.device)
         if head_frac < 1.0:
             pos = pos[torch.randperm(N - k, device=g.device)[:max(1, int(head_frac * (N - k)))]]
-        logq = F.log_softmax(draft.head_logits(target, g[:, pos], k, tokens, pos).float(), -1)
+        logq = F.log_softmax(draft.head_logits(target, g, k, tokens, pos).float(), -1)
         logp = F.log_softmax(t_logits[:, pos + k].float(), -1)
         kl = (logp.exp() * (logp - logq)).sum(-1).mean()
         total = total + kl

@@ -32,7 +32,7 @@ def draft_argmax(draft, target, pc, pu, hc, hu, toks, cfg):
     cond = torch.full((*toks.shape, len(draft.args.offsets)), -1, dtype=torch.long)
     guided = cond.clone()
     for i, k in enumerate(draft.args.offsets):
-        lc, lu = draft.head_logits(target, gc[:, :N - k], k, toks), draft.head_logits(target, gu[:, :N - k], k, toks)
+        lc, lu = draft.head_logits(target, gc, k, toks, torch.arange(N - k)), draft.head_logits(target, gu, k, toks, torch.arange(N - k))
         cond[:, :N - k, i], guided[:, :N - k, i] = lc.argmax(-1), (lu + cfg * (lc - lu)).argmax(-1)
     return cond, guided
 

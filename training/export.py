@@ -170,8 +170,16 @@ def main():
               ("vocab.json", "text vocabulary, index = word id"), ("golden.json", "parity fixtures")]]
     files += [file_entry(os.path.join(PUBLIC, "vq", f), r) for f, r in
               [("decoder.onnx", "VQ decoder"), ("codebook.safetensors", "VQ codebook (l2-normalised)")]]
-    # Drafts exported by `python -m training.train_draft --export` (their architecture dicts sit in training/out).
+    manifest["files"] = files
+    write_with_drafts(manifest, d)
+    print(f"exported step {ck['step']}, {manifest['total_bytes'] / 1e6:.1f} MB, metrics {manifest['metrics']}")
+
+
+def write_with_drafts(manifest, d):
+    """Lists the drafts exported by `python -m training.train_draft --export` (their architecture dicts sit in
+    training/out) in the manifest, replacing any listed before, and writes it to d/manifest.json."""
     manifest["drafts"] = {}
+    files = [f for f in manifest["files"] if not f["role"].endswith("draft weights")]
     for variant in ("hawk", "ablation"):
         arch_path, weights = os.path.join(OUT, f"draft_{variant}_manifest.json"), os.path.join(d, f"draft_{variant}.safetensors")
         if os.path.exists(arch_path) and os.path.exists(weights):
@@ -180,8 +188,16 @@ def main():
     manifest["files"] = files
     manifest["total_bytes"] = sum(f["bytes"] for f in files)
     json.dump(manifest, open(os.path.join(d, "manifest.json"), "w"), indent=1)
-    print(f"exported step {ck['step']}, {manifest['total_bytes'] / 1e6:.1f} MB, metrics {manifest['metrics']}")
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--drafts-only", action="store_true", help="re-list the exported drafts in the shipped manifest and "
+                    "leave the target, text encoder and golden.json as they are (new drafts for the shipped target)")
+    if ap.parse_args().drafts_only:
+        d = os.path.join(PUBLIC, "hawk-emoji")
+        write_with_drafts(json.load(open(os.path.join(d, "manifest.json"))), d)
+        print("re-listed the drafts in", os.path.join(d, "manifest.json"))
+    else:
+        main()

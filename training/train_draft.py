@@ -3,7 +3,7 @@
 python -m training.train_draft --variant hawk|ablation|both [--minutes 20] [--resume] [--layers 1] [--device cpu|cuda]
 python -m training.train_draft --export            # -> public/models/hawk-emoji/draft_<variant>.safetensors (f16)
 python -m training.train_draft --tiny --minutes 1  # smoke run: random tiny target, synthetic data, nothing real touched
-python -m training.train_draft --target public/models/hawk-emoji --init public/models/hawk-emoji  # go on from the shipped models
+python -m training.train_draft --target public/models/hawk-emoji --init public/models/hawk-emoji --lr 4e-4  # go on from the shipped models
 
 Batches mix teacher-forced training images with images the target generated itself (training/out/generated.npz from
 `python -m training.generate`, half of each batch by default): decoding feeds the draft the target's own samples, not
@@ -18,7 +18,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -143,10 +143,35 @@ def ckpt_path(variant, tiny=False):
 
 
 def new_draft(variant, target_args, n_layers=1, hidden=None, init=None):
-    """A fresh draft for the target, or the shipped one in the model directory `init` (its own architecture)."""
+    """A fresh draft for the target, or the shipped one in the model directory `init` (its block as shipped), grown to
+    the current head architecture where it predates it (`grown`)."""
     if init:
-        return load_draft_f16(os.path.join(init, f"draft_{variant}.safetensors"))[0]
+        return grown(load_draft_f16(os.path.join(init, f"draft_{variant}.safetensors"))[0], target_args)
     return Draft(DraftArgs.from_target(target_args, spatial=(variant == "hawk"), n_layers=n_layers, **({"hidden": hidden} if hidden else {})))
+
+
+def grown(draft, target_args):
+    """The draft with the current architecture's above inputs, head width and window (DraftArgs.from_target). The heads
+    compute what they did: above maps it lacks start at zero, as in a fresh draft; wider heads get new w1 rows drawn as
+    at initialisation and zero w2 columns (a new hidden unit adds nothing until trained). A wider window is the one change
+    that is not neutral: the block's attention then also sees the newly visible keys, and fine-tuning adapts to them."""
+    a = DraftArgs.from_target(target_args, spatial=draft.args.spatial)
+    args = replace(draft.args, above=a.above, above_features=a.above_features, head_hidden=max(a.head_hidden, draft.args.head_hidden),
+                   rows_above=a.rows_above, cols_left=a.cols_left, cols_right=a.cols_right)
+    if args == draft.args:
+        return draft
+    new = Draft(args)
+    sd = new.state_dict()
+    for name, old in draft.state_dict().items():
+        if name.endswith("w1.weight"):
+            sd[name][:old.shape[0]] = old
+        elif name.endswith("w2.weight") and name.startswith("heads."):
+            sd[name].zero_()
+            sd[name][:, :old.shape[1]] = old
+        else:
+            sd[name] = old
+    new.load_state_dict(sd)
+    return new
 
 
 def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, target_path=os.path.join(OUT, "target.pt"), hidden=None,
@@ -250,15 +275,18 @@ def arch_dict(args: DraftArgs, weights):
         input="z_t = w_in([in_norm(h_{t-1}); target.tok_emb(x_t)]), h_{t-1} = target last hidden before its final norm at sequence "
               "index P-1+t; prefix keys from w_prefix(prefix), prefix = target layer-0 input (text prefix or null_prefix)",
         blocks="target-style pre-norm blocks (attn_norm, wqkv, wo, ffn_norm, w13, w2) on [prefix; z], no final norm",
-        above=args.above,
-        heads="head k: u_k = g" + (" + w_above(target.tok_emb(x_a)) with a = t + k - W * ceil(k / W) (the token above "
-                                   "position t + k; the term is left out where a < 0)" if args.above else "")
+        above=args.above, above_features=args.above_features,
+        heads="head k: u_k = g" + (" + w_above(target.tok_emb(x_a))" if args.above else "")
+              + (" + w_above_features(g_a)" if args.above_features else "")
+              + (" with a = t + k - W * ceil(k / W) (the position above t + k; g_a the draft's own features there; the terms "
+                 "are left out where a < 0)" if args.above or args.above_features else "")
               + "; g_k = u_k + heads.k{k}.w2(silu(heads.k{k}.w1(u_k))); logits(token t+k) = target.output(target.norm(g_k))",
         tensor_names="in_norm.weight [dim], w_in.weight [dim, 2*dim] (input order: normed hidden, token embedding), "
                      "w_prefix.weight [dim, dim], layers.{i}.attn_norm.weight, layers.{i}.attn.wqkv.weight, layers.{i}.attn.wo.weight, "
                      "layers.{i}.ffn_norm.weight, layers.{i}.ffn.w13.weight, layers.{i}.ffn.w2.weight, "
                      "heads.k{offset}.w1.weight [head_hidden, dim], heads.k{offset}.w2.weight [dim, head_hidden]"
-                     + (", w_above.weight [dim, dim]" if args.above else ""))
+                     + (", w_above.weight [dim, dim]" if args.above else "")
+                     + (", w_above_features.weight [dim, dim]" if args.above_features else ""))
 
 
 def export_draft(ckpt, path):
@@ -281,7 +309,7 @@ def load_draft_f16(path):
         arch = json.loads(f.metadata()["draft"])
     args = DraftArgs(**{k: arch[k] for k in ("dim", "n_layers", "n_heads", "hidden", "head_hidden", "vocab", "grid",
                                              "prefix_len", "norm_eps", "rope_base", "spatial")}, offsets=tuple(arch["offsets"]),
-                     above=arch.get("above", False),
+                     above=arch.get("above", False), above_features=arch.get("above_features", False),
                      **(arch["window"] or {}))
     draft = Draft(args)
     draft.load_state_dict({k: v.float() for k, v in load_file(path).items()}, strict=True)
@@ -289,11 +317,11 @@ def load_draft_f16(path):
 
 
 @torch.no_grad()
-def draft_golden(paths, cfg=3.0, positions=(0, 1, 16)):
+def draft_golden(paths, target_path=os.path.join(OUT, "target.pt"), cfg=3.0, positions=(0, 1, 16)):
     """Parity fixtures for the engine, everything from f16 weights widened to f32 (as the browser computes): the lead's golden
     prompt and fixed tokens (export.py), per variant and head the first 16 guided/cond logits and the argmax at a few positions."""
     from training.export import GOLDEN_PROMPTS
-    text, target, tok, target_step = load_target()
+    text, target, tok, target_step = load_target(target_path)
     for m in (text, target):
         m.load_state_dict({k: v.half().float() for k, v in m.state_dict().items()})
     meta, ids, _ = load_tokens()
@@ -320,6 +348,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--variant", default="both", choices=["hawk", "ablation", "both"])
     ap.add_argument("--minutes", type=float, default=DraftTrainConfig.minutes)
+    ap.add_argument("--lr", type=float, default=DraftTrainConfig.lr, help="peak learning rate (lower to fine-tune with --init)")
     ap.add_argument("--layers", type=int, default=1)
     ap.add_argument("--hidden", type=int, default=None, help="SwiGLU width of the draft block (default: the target's); "
                     "the draft's cost per step on a compute-bound device follows its parameters")
@@ -341,10 +370,10 @@ if __name__ == "__main__":
             arch = export_draft(ckpt_path(v), paths[v])
             json.dump(arch, open(os.path.join(OUT, f"draft_{v}_manifest.json"), "w"), indent=1)
             print(json.dumps(arch, indent=1))
-        json.dump(draft_golden(paths), open(os.path.join(OUT, "draft_golden.json"), "w"), indent=1)
+        json.dump(draft_golden(paths, a.target), open(os.path.join(OUT, "draft_golden.json"), "w"), indent=1)
         print("wrote", *paths.values(), os.path.join(OUT, "draft_{variant}_manifest.json"), os.path.join(OUT, "draft_golden.json"))
     else:
-        cfg = DraftTrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device))
+        cfg = DraftTrainConfig(minutes=a.minutes, lr=a.lr, bf16=not a.no_bf16 and bf16_pays(a.device))
         if a.tiny:
             cfg.batch_size, cfg.eval_every, cfg.eval_images = 8, 20, 8
         train(cfg, variants, a.resume, a.layers, a.tiny, a.target, a.hidden, a.init, a.device)

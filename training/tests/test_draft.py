@@ -1,12 +1,12 @@
 """Draft model: shapes, the window rule, causality, a few distillation steps, f16 export round trip (tiny config, fast)."""
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 import torch
 
 from training.draft import Draft, DraftArgs, above_index, distill_loss, target_features, window_mask
 from training.target import Transformer, configs
-from training.train_draft import draw_batch, export_draft, load_draft_f16, new_draft, tiny_setup
+from training.train_draft import draw_batch, export_draft, grown, load_draft_f16, new_draft, tiny_setup
 
 
 @pytest.fixture(autouse=True)
@@ -109,16 +109,23 @@ def test_above_input_reads_the_token_above_the_predicted_one():
     g = draft.features(target, prefix, h, toks)
     t = torch.tensor([6])
     for k, a in zip(draft.args.offsets, (3, 4, 5, 6, 6)):
-        logits = lambda x: draft.head_logits(target, g[:, 6:7], k, x, t)
+        logits = lambda x: draft.head_logits(target, g, k, x, t)
         for s in range(16):
             changed = toks.clone()
             changed[:, s] = (changed[:, s] + 1) % 32
             assert torch.allclose(logits(toks), logits(changed)) == (s != a), (k, s)  # g fixed: only token a matters
-    first_row = draft.head_logits(target, g[:, 0:1], 1, toks, torch.tensor([0]))  # (0, 1) has nothing above
+    torch.nn.init.normal_(draft.w_above_features.weight, std=0.05)
+    for k, a in zip(draft.args.offsets, (3, 4, 5, 6, 6)):  # the draft's own features at a, besides its features at t = 6
+        for s in range(16):
+            changed = g.clone()
+            changed[:, s] += 1
+            same = torch.allclose(draft.head_logits(target, g, k, toks, t), draft.head_logits(target, changed, k, toks, t))
+            assert same == (s not in (a, 6)), (k, s)
+    first_row = draft.head_logits(target, g, 1, toks, torch.tensor([0]))  # (0, 1) has nothing above
     plain = target.output(target.norm(draft.heads["k1"](g[:, 0:1])))
     assert torch.equal(first_row, plain)
     _, abl = tiny(spatial=False)
-    assert abl.w_above is None
+    assert abl.w_above is None and abl.w_above_features is None
 
 
 def test_distillation_lowers_loss():
@@ -143,10 +150,11 @@ def test_export_round_trip(tmp_path):
         arch = export_draft(dict(args=asdict(draft.args), draft=draft.state_dict(), step=3, elapsed=60.0), path)
         assert arch["spatial"] == spatial and arch["n_layers"] == 2 and arch["horizontal_offsets"] == [1, 2, 3]
         # the ablation: horizontal heads only, each wider, no above input (same parameters: 5 heads x 2 x 64 x 256 + w_above
-        # 64 x 64 = 3 heads x 2 x 64 x 437, rounded down)
-        assert (arch["offsets"], arch["vertical_offsets"], arch["head_hidden"], arch["above"]) == (
-            ([1, 2, 3, 4, 8], [4, 8], 256, True) if spatial else ([1, 2, 3], [], 437, False))
-        assert (arch["window"] == dict(rows_above=2, cols_left=8, cols_right=8)) == spatial
+        # and w_above_features 2 x 64 x 64 = 3 heads x 2 x 64 x 448)
+        assert (arch["offsets"], arch["vertical_offsets"], arch["head_hidden"], arch["above"], arch["above_features"]) == (
+            ([1, 2, 3, 4, 8], [4, 8], 256, True, True) if spatial else ([1, 2, 3], [], 448, False, False))
+        assert sum(p.numel() for p in draft.parameters()) == sum(p.numel() for p in tiny(not spatial, n_layers=2)[1].parameters())
+        assert (arch["window"] == dict(rows_above=2, cols_left=15, cols_right=15)) == spatial
         draft2, arch2 = load_draft_f16(path)
         assert draft2.args == draft.args
         for (n, a), (_, b) in zip(draft.state_dict().items(), draft2.state_dict().items()):
@@ -171,7 +179,8 @@ def test_batches_mix_training_and_generated_images():
 
 
 def test_new_draft_is_fresh_or_the_shipped_one(tmp_path):
-    target, shipped = tiny(True, n_layers=1)
+    target, _ = tiny(True, n_layers=1)
+    shipped = Draft(DraftArgs.from_target(target.args))  # the current architecture: started as it is
     for p in shipped.parameters():
         torch.nn.init.normal_(p, std=0.05)
     export_draft(dict(args=asdict(shipped.args), draft=shipped.state_dict(), step=3, elapsed=60.0), str(tmp_path / "draft_hawk.safetensors"))
@@ -180,3 +189,21 @@ def test_new_draft_is_fresh_or_the_shipped_one(tmp_path):
     for (n, a), (_, b) in zip(shipped.state_dict().items(), started.state_dict().items()):
         assert torch.equal(a.half().float(), b), n
     assert new_draft("ablation", target.args).args == DraftArgs.from_target(target.args, spatial=False)
+
+
+def test_a_shipped_draft_older_than_the_architecture_grows_into_it_computing_the_same():
+    target, _ = tiny(True, n_layers=1)
+    prefix, toks, h, _ = inputs(target)
+    for spatial in (True, False):
+        old_args = replace(DraftArgs.from_target(target.args, spatial=spatial), above_features=False,
+                           head_hidden=256 if spatial else 437)  # as exported before w_above_features existed
+        old = Draft(old_args)
+        for p in old.parameters():
+            torch.nn.init.normal_(p, std=0.05)
+        new = grown(old, target.args)
+        assert new.args == DraftArgs.from_target(target.args, spatial=spatial)
+        assert sum(p.numel() for p in new.parameters()) > sum(p.numel() for p in old.parameters())
+        assert torch.allclose(new(target, prefix, h, toks), old(target, prefix, h, toks), atol=1e-5)
+        assert grown(new, target.args) is new
+    narrow = Draft(replace(DraftArgs.from_target(target.args), cols_left=1, cols_right=1))  # an older, narrower window
+    assert (grown(narrow, target.args).args.cols_left, grown(narrow, target.args).args.cols_right) == (15, 15)

@@ -12,8 +12,7 @@
  * submit and one readback; greedy trees (top-w of a head) and top-p read the heads back and draw on the host.
  */
 import type { Backend, Tensor } from '../backend/backend';
-import type { DraftModel } from '../model/draft';
-import type { KvCache } from '../model/target';
+import type { DraftCache, DraftModel } from '../model/draft';
 import { sampleIndex } from './acceptance';
 import type { DraftCandidate, DraftRequest, Drafter, Proposal } from './decoder';
 import { type SamplingSettings, processLogits } from './logitsProcessing';
@@ -36,7 +35,7 @@ export interface HawkSettings {
 }
 
 export class HawkDrafter implements Drafter {
-  private readonly cache: KvCache;
+  private readonly cache: DraftCache;
   /** Tokens whose z is in the draft's cache. */
   private fed = 0;
   /** Vertical guesses by image position. */
@@ -92,7 +91,7 @@ export class HawkDrafter implements Drafter {
     const vertical = Array.from({ length: this.settings.vsd }, (_, i) => cfg.grid * (i + 1))
       .filter((k) => cfg.offsets.includes(k) && last + k < cfg.grid ** 2 && !this.speculation.has(last + k));
     const wanted = [...chain, ...vertical];
-    const logitsT = this.draft.heads(g, { position: last, tokens: req.tokens }, wanted);
+    const logitsT = this.draft.heads(g, { position: last, tokens: req.tokens, cache: this.cache }, wanted);
     b.release(g);
     return this.onDevice ? this.proposeOnDevice(logitsT, chain, vertical, last) : this.proposeOnHost(logitsT, chain, vertical, last);
   }

@@ -4,13 +4,20 @@
  * block(s) over the draft's own KV cache — 2D RoPE and local 2D window attention in the spatial
  * variant, 1D RoPE and causal attention in the ablation — and turns the features g_t of the newest
  * position into logits for t + k for every head offset k via u + w2_k(silu(w1_k u)) and the target's
- * final norm and output head, where u = g, plus w_above·tok_emb(x_a) in the Hawk draft: the token
- * straight above the predicted one (`aboveIndex`), which only a draft that knows the grid can name.
+ * final norm and output head, where u = g, plus in the Hawk draft w_above·tok_emb(x_a) and
+ * w_above_features·g_a: the token straight above the predicted one (`aboveIndex`) and the draft's own
+ * features there, which only a draft that knows the grid can name.
  */
 import type { Backend, Tensor } from '../backend/backend';
 import type { RawTensor } from './safetensors';
 import { type BlockWeights, blockForward, tensorOf, uploadBlock, uploadRaw } from './block';
 import { type KvCache, type TargetModel, batchedPositions } from './target';
+
+/** The draft's KV cache, plus its features g of every image position so far when the heads read them (`aboveFeatures`). */
+export interface DraftCache extends KvCache {
+  /** `[batch·W², dim]`: sequence s's position t in row s·W² + t; null without `aboveFeatures`. */
+  features: Tensor | null;
+}
 
 export interface DraftConfig {
   dim: number;
@@ -32,12 +39,15 @@ export interface DraftConfig {
   normEps: number;
   /** The heads read the token above the one they predict (Hawk; the ablation has no such input). */
   above: boolean;
+  /** The heads read the draft's own features at the position above the one they predict (Hawk). */
+  aboveFeatures: boolean;
 }
 
-/** What the heads read besides the features: the image tokens so far and the position t of the features. */
+/** What the heads read besides the features: the image tokens so far, the position t of the features, the draft's cache. */
 export interface HeadContext {
   position: number;
   tokens: ArrayLike<number>;
+  cache: DraftCache;
 }
 
 /**
@@ -58,6 +68,8 @@ export interface DraftWeights {
   heads: { w1: Tensor; w2: Tensor }[];
   /** `[dim, dim]` projection of the above token's embedding; null when the config has no above input. */
   wAbove: Tensor | null;
+  /** `[dim, dim]` projection of the draft's features at the position above; null without `aboveFeatures`. */
+  wAboveFeatures: Tensor | null;
 }
 
 export function uploadDraftWeights(backend: Backend, cfg: DraftConfig, raw: Map<string, RawTensor>): DraftWeights {
@@ -80,6 +92,7 @@ export function uploadDraftWeights(backend: Backend, cfg: DraftConfig, raw: Map<
       w2: uploadRaw(backend, get(`heads.k${k}.w2.weight`, [C, cfg.headHidden])),
     })),
     wAbove: cfg.above ? uploadRaw(backend, get('w_above.weight', [C, C])) : null,
+    wAboveFeatures: cfg.aboveFeatures ? uploadRaw(backend, get('w_above_features.weight', [C, C])) : null,
   };
 }
 
@@ -93,13 +106,17 @@ export class DraftModel {
   ) {}
 
   /** A zeroed cache for `batch` sequences (cond and uncond under CFG). */
-  newCache(batch = 1): KvCache {
-    const shape = [batch * (this.cfg.prefixLen + this.cfg.grid ** 2), this.cfg.dim];
-    return { k: this.weights.layers.map(() => this.backend.zeros(shape)), v: this.weights.layers.map(() => this.backend.zeros(shape)), batch };
+  newCache(batch = 1): DraftCache {
+    const b = this.backend, C = this.cfg.dim, N = this.cfg.grid ** 2;
+    const shape = [batch * (this.cfg.prefixLen + N), C];
+    return {
+      k: this.weights.layers.map(() => b.zeros(shape)), v: this.weights.layers.map(() => b.zeros(shape)), batch,
+      features: this.cfg.aboveFeatures ? b.zeros([batch * N, C]) : null,
+    };
   }
 
   /** Runs the text prefix vectors `[batch·P, dim]` into the cache (position (0, 0), causal among themselves). */
-  prefill(cache: KvCache, prefix: Tensor): void {
+  prefill(cache: DraftCache, prefix: Tensor): void {
     const b = this.backend, P = this.cfg.prefixLen, B = cache.batch;
     const x = b.matmul(prefix, this.weights.wPrefix);
     const mask = new Uint32Array(P * P);
@@ -117,9 +134,9 @@ export class DraftModel {
   /**
    * Appends image positions first … first+m−1 of each sequence: h `[batch·m, dim]` are the target
    * hidden states that predicted those tokens, ids `[batch·m]` the tokens (repeated per sequence).
-   * Returns the features of each sequence's last position `[batch, dim]`.
+   * Returns the features of each sequence's last position `[batch, dim]` (and keeps all of them in `cache.features`).
    */
-  extend(cache: KvCache, h: Tensor, ids: Tensor, first: number): Tensor {
+  extend(cache: DraftCache, h: Tensor, ids: Tensor, first: number): Tensor {
     const b = this.backend, cfg = this.cfg, w = this.weights, B = cache.batch;
     const m = ids.shape[0] / B;
     const normed = b.rmsnorm(h, w.inNorm, cfg.normEps);
@@ -149,6 +166,7 @@ export class DraftModel {
       return r;
     });
     b.release(z);
+    if (cache.features) b.writeRows(cache.features, g, first, B);
     if (m === 1) return g;
     const lastIds = b.upload(Uint32Array.from({ length: B }, (_, s) => s * m + m - 1), [B]);
     const last = b.embedding(g, lastIds);
@@ -186,21 +204,38 @@ export class DraftModel {
     return logits;
   }
 
-  /** g + w_above·tok_emb(token above position + offset) on every row, or g itself (no above input, or the first row). */
+  /**
+   * g + w_above·tok_emb(x_a) + w_above_features·g_a on every row, a the position above position + offset (each term
+   * where the config has it), or g itself (no above input, or the first row).
+   */
   private withAbove(g: Tensor, at: HeadContext, offset: number): Tensor {
+    const { wAbove, wAboveFeatures } = this.weights;
     const a = aboveIndex(at.position, offset, this.cfg.grid);
-    if (!this.weights.wAbove || a < 0) return g;
+    if ((!wAbove && !wAboveFeatures) || a < 0) return g;
     if (a >= at.tokens.length) throw new Error(`draft: token ${a} above position ${at.position} + ${offset} is not known yet`);
-    const b = this.backend;
-    const ids = b.upload(new Uint32Array(g.shape[0]).fill(at.tokens[a]), [g.shape[0]]);
-    const emb = this.target.embed(ids);
-    const projected = b.matmul(emb, this.weights.wAbove);
-    const u = b.add(g, projected);
-    for (const t of [ids, emb, projected]) b.release(t);
+    const b = this.backend, S = g.shape[0];
+    let u = g;
+    const addProjected = (rows: Tensor, w: Tensor) => {
+      const projected = b.matmul(rows, w);
+      const next = b.add(u, projected);
+      for (const t of [rows, projected, ...(u !== g ? [u] : [])]) b.release(t);
+      u = next;
+    };
+    if (wAbove) {
+      const ids = b.upload(new Uint32Array(S).fill(at.tokens[a]), [S]);
+      addProjected(this.target.embed(ids), wAbove);
+      b.release(ids);
+    }
+    if (wAboveFeatures) {
+      if (!at.cache.features) throw new Error('draft: the heads read the features above, but the cache keeps none');
+      const rowIds = b.upload(Uint32Array.from({ length: S }, (_, s) => s * this.cfg.grid ** 2 + a), [S]);
+      addProjected(b.embedding(at.cache.features, rowIds), wAboveFeatures);
+      b.release(rowIds);
+    }
     return u;
   }
 
-  private run(cache: KvCache, x: Tensor, start: number, pos: Uint32Array, attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor): Tensor {
+  private run(cache: DraftCache, x: Tensor, start: number, pos: Uint32Array, attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor): Tensor {
     const b = this.backend;
     const posT = b.upload(pos, [pos.length / 2, 2]);
     let h = x;
