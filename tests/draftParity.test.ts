@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DraftModel, aboveIndex, uploadDraftWeights } from '../workers/model/draft';
+import { DraftModel, aboveIndex, aboveRightIndex, uploadDraftWeights } from '../workers/model/draft';
 import { parseSafetensors } from '../workers/model/safetensors';
 import { type TargetConfig, TargetModel, uploadTargetWeights } from '../workers/model/target';
 import { cpu, diff } from './harness';
@@ -25,15 +25,21 @@ describe('draft parity with PyTorch', () => {
     expect(aboveIndex(15, 1, 16)).toBe(0); // (1, 0) sits below (0, 0)
   });
 
+  it('names the position up and to the right as training/draft.py above_right_index does', () => {
+    expect([1, 2, 3, 4, 8].map((k) => aboveRightIndex(5, k, 4))).toEqual([3, -1, 5, -1, -1]); // (1, 2) -> (0, 3); (1, 3) is the last column; vertical heads: none
+    expect([0, 2, 3, 6, 7].map((t) => aboveRightIndex(t, 1, 4))).toEqual([-1, -1, 1, -1, 5]); // first row, last column, (1, 0) -> (0, 1), (2, 0) -> (1, 1)
+  });
+
   for (const variant of ['spatial', 'ablation'] as const) {
     it(`${variant}: features and every head's logits at positions ${golden.draft.positions.join(', ')}`, async () => {
       const g = golden.draft[variant];
       expect(g.above, 'the Hawk draft reads the token above, the ablation does not').toBe(variant === 'spatial');
       expect(g.above_features, 'and its own features there').toBe(variant === 'spatial');
+      expect(g.above_right, 'and up to the right').toBe(variant === 'spatial');
       const cfg = {
         dim: t.dim, nLayers: g.n_layers, nHeads: t.n_heads, hidden: t.hidden, headHidden: g.head_hidden, vocab: t.vocab, grid: t.grid,
         prefixLen: t.prefix_len, offsets: g.offsets, spatial: g.spatial, rowsAbove: g.window?.rows_above ?? 0, colsLeft: g.window?.cols_left ?? 0, colsRight: g.window?.cols_right ?? 0,
-        ropeBase: t.rope_base, normEps: t.norm_eps, above: g.above === true, aboveFeatures: g.above_features === true,
+        ropeBase: t.rope_base, normEps: t.norm_eps, above: g.above === true, aboveFeatures: g.above_features === true, aboveRight: g.above_right === true,
       };
       const draft = new DraftModel(cpu, cfg, uploadDraftWeights(cpu, cfg, load(g.weights)), target);
       const cache = draft.newCache();

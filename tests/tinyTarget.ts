@@ -23,7 +23,7 @@ export function tinyWeights(cfg: TargetConfig = tinyConfig, seed = 1, scale = 0.
 export const tinyDraftConfig = (spatial: boolean): DraftConfig => ({
   dim: tinyConfig.dim, nLayers: 1, nHeads: 2, hidden: 24, headHidden: 16, vocab: tinyConfig.vocab, grid: tinyConfig.grid,
   prefixLen: tinyConfig.prefixLen, offsets: [1, 2, 3, 4, 8], spatial, rowsAbove: 1, colsLeft: 1, colsRight: 2, ropeBase: 10000, normEps: 1e-5,
-  above: spatial, aboveFeatures: spatial,
+  above: spatial, aboveFeatures: spatial, aboveRight: spatial,
 });
 
 /** Random draft weights in the layout of training/draft.py's state dict. */
@@ -41,6 +41,7 @@ export function tinyDraftWeights(cfg: DraftConfig, seed = 500): Map<string, RawT
   }
   if (cfg.above) raw.set('w_above.weight', t([C, C]));
   if (cfg.aboveFeatures) raw.set('w_above_features.weight', t([C, C]));
+  if (cfg.aboveRight) raw.set('w_above_right.weight', t([C, C]));
   return raw;
 }
 

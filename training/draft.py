@@ -24,6 +24,11 @@ The WebGPU engine re-implements this exactly; conventions beyond the target's (s
              the image is 2D can name that token; the 1D ablation gets none (its heads are wider instead).
              With `above_features` the head also reads g_a, the draft's own features at that position: the state whose +W
              head predicts the same token from the rows above, where g_t brings the row so far (a = t for vertical heads).
+  above right (Hawk only, horizontal heads) with `above_right` head k also reads w_above_right(g_b), the draft's features at
+             b = above_right_index(t, k) = a + 1, up and to the right of the predicted token: of its three upper neighbours
+             g_a has seen the left one and the one above, g_b also the right one (and the target's state after x_a).
+             g_t is shared by all heads, so it cannot single out each head's neighbourhood. Left out where b would leave the
+             grid (t + k in the last column or the first row) and for vertical heads (b = t + 1 is not generated yet).
 """
 import math
 from dataclasses import dataclass
@@ -52,6 +57,7 @@ class DraftArgs:
     cols_right: int = 15        # window: columns right of the query (rows above only): head +k reads the row above at c + k
     above: bool = False         # heads read the token above their target position (Hawk; see the module docstring)
     above_features: bool = False  # heads also read the draft's own features at that position (Hawk; module docstring)
+    above_right: bool = False   # horizontal heads also read the draft's features up and to the right (Hawk; module docstring)
     rope_base: float = 10000.0
     norm_eps: float = 1e-5
 
@@ -63,16 +69,17 @@ class DraftArgs:
     def from_target(cls, t: ModelArgs, **kw):
         """Sizes from the target (the block's SwiGLU width too, unless `hidden` is given); offsets 1..min(8, W-1) along the
         row, then W, 2W (one and two rows below); the Hawk draft's heads read the token above and the draft's features
-        there (`above`, `above_features`). The ablation (spatial=False) has the horizontal heads only and no above input,
+        there and up to the right (`above`, `above_features`, `above_right`). The ablation (spatial=False) has the horizontal heads only and no above input,
         each head wider, so that its heads hold as many parameters as the Hawk draft's heads and both above maps together."""
         horizontal = tuple(range(1, min(8, t.grid - 1) + 1))
         if kw.get("spatial", True):
             kw.setdefault("offsets", horizontal + (t.grid, 2 * t.grid))
             kw.setdefault("above", True)
             kw.setdefault("above_features", True)
+            kw.setdefault("above_right", True)
         else:
             kw.setdefault("offsets", horizontal)
-            hawk_heads = 2 * t.dim * cls.head_hidden * (len(horizontal) + 2) + 2 * t.dim * t.dim  # heads + both above maps
+            hawk_heads = 2 * t.dim * cls.head_hidden * (len(horizontal) + 2) + 3 * t.dim * t.dim  # heads + the three above maps
             kw.setdefault("head_hidden", hawk_heads // (2 * t.dim * len(horizontal)))
         kw.setdefault("hidden", t.hidden)
         return cls(dim=t.dim, n_heads=t.n_heads, vocab=t.vocab, grid=t.grid, prefix_len=t.prefix_len,
@@ -104,6 +111,17 @@ def above_index(t, k, grid):
     return t + k - grid * -(-k // grid)
 
 
+def above_right_index(t, k, grid):
+    """Image position up and to the right of position t + k for a horizontal head (k < grid): above_index + 1 <= t, so
+    generated before head k runs; -1 where there is none yet or none at all: vertical heads (it would be t + 1), t + k in
+    the last column (the position would wrap into the next row) or in the first row. t: int or tensor."""
+    if k >= grid:  # vertical head: b would be t + 1
+        return torch.full_like(t, -1) if isinstance(t, torch.Tensor) else -1
+    b = above_index(t, k, grid) + 1
+    ok = ((t + k) % grid < grid - 1) & (t + k >= grid)
+    return torch.where(ok, b, -1) if isinstance(t, torch.Tensor) else (b if ok else -1)
+
+
 class Head(nn.Module):
     """Medusa-style residual head: g + w2(silu(w1(g))); w2 starts at zero so every head starts as the next-token map."""
 
@@ -129,10 +147,11 @@ class Draft(nn.Module):
         self.heads = nn.ModuleDict({f"k{k}": Head(args.dim, args.head_hidden) for k in args.offsets})
         self.w_above = nn.Linear(args.dim, args.dim, bias=False) if args.above else None
         self.w_above_features = nn.Linear(args.dim, args.dim, bias=False) if args.above_features else None
+        self.w_above_right = nn.Linear(args.dim, args.dim, bias=False) if args.above_right else None
         for n, p in self.named_parameters():  # target-style init; heads start as the identity, the above term at zero
             if p.dim() == 2:
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * args.n_layers) if n.endswith(("wo.weight", "ffn.w2.weight")) else 0.02)
-            if (n.startswith("heads.") and n.endswith("w2.weight")) or n in ("w_above.weight", "w_above_features.weight"):
+            if (n.startswith("heads.") and n.endswith("w2.weight")) or n in ("w_above.weight", "w_above_features.weight", "w_above_right.weight"):
                 nn.init.zeros_(p)
 
     def positions(self, n_image):
@@ -169,6 +188,9 @@ class Draft(nn.Module):
             g = g + self.w_above(target.tok_emb(tokens[:, a])) * known
         if self.w_above_features is not None:
             g = g + self.w_above_features(feats[:, a]) * known
+        if self.w_above_right is not None:
+            b = above_right_index(pos, k, self.args.grid)
+            g = g + self.w_above_right(feats[:, b.clamp(min=0)]) * (b >= 0)[:, None].to(g.dtype)
         return target.output(target.norm(self.heads[f"k{k}"](g)))
 
     def forward(self, target, prefix, h, tokens, last_only=False):

@@ -116,7 +116,7 @@ def build(out_dir):
         draft_out[name] = dict(
             weights=f"draft_{name}.safetensors", spatial=a.spatial, n_layers=a.n_layers, head_hidden=a.head_hidden,
             offsets=list(a.offsets), window=dict(rows_above=a.rows_above, cols_left=a.cols_left, cols_right=a.cols_right) if a.spatial else None,
-            above=a.above, above_features=a.above_features, features=vals(g[DRAFT_POSITIONS]),
+            above=a.above, above_features=a.above_features, above_right=a.above_right, features=vals(g[DRAFT_POSITIONS]),
             logits=[vals(torch.stack([draft.head_logits(target, g[None], k, toks, torch.tensor([t]))[0, 0] for k in a.offsets]))
                     for t in DRAFT_POSITIONS])
 

@@ -3,7 +3,7 @@
 python -m training.train_draft --variant hawk|ablation|both [--minutes 20] [--resume] [--layers 1] [--device cpu|cuda]
 python -m training.train_draft --export            # -> public/models/hawk-emoji/draft_<variant>.safetensors (f16)
 python -m training.train_draft --tiny --minutes 1  # smoke run: random tiny target, synthetic data, nothing real touched
-python -m training.train_draft --target public/models/hawk-emoji --init public/models/hawk-emoji --lr 4e-4  # go on from the shipped models
+python -m training.train_draft --target public/models/hawk-emoji --init public/models/hawk-emoji --lr 3e-4  # go on from the shipped models
 
 Batches mix teacher-forced training images with images the target generated itself (training/out/generated.npz from
 `python -m training.generate`, half of each batch by default): decoding feeds the draft the target's own samples, not
@@ -156,7 +156,7 @@ def grown(draft, target_args):
     at initialisation and zero w2 columns (a new hidden unit adds nothing until trained). A wider window is the one change
     that is not neutral: the block's attention then also sees the newly visible keys, and fine-tuning adapts to them."""
     a = DraftArgs.from_target(target_args, spatial=draft.args.spatial)
-    args = replace(draft.args, above=a.above, above_features=a.above_features, head_hidden=max(a.head_hidden, draft.args.head_hidden),
+    args = replace(draft.args, above=a.above, above_features=a.above_features, above_right=a.above_right, head_hidden=max(a.head_hidden, draft.args.head_hidden),
                    rows_above=a.rows_above, cols_left=a.cols_left, cols_right=a.cols_right)
     if args == draft.args:
         return draft
@@ -275,18 +275,22 @@ def arch_dict(args: DraftArgs, weights):
         input="z_t = w_in([in_norm(h_{t-1}); target.tok_emb(x_t)]), h_{t-1} = target last hidden before its final norm at sequence "
               "index P-1+t; prefix keys from w_prefix(prefix), prefix = target layer-0 input (text prefix or null_prefix)",
         blocks="target-style pre-norm blocks (attn_norm, wqkv, wo, ffn_norm, w13, w2) on [prefix; z], no final norm",
-        above=args.above, above_features=args.above_features,
+        above=args.above, above_features=args.above_features, above_right=args.above_right,
         heads="head k: u_k = g" + (" + w_above(target.tok_emb(x_a))" if args.above else "")
               + (" + w_above_features(g_a)" if args.above_features else "")
+              + (" + w_above_right(g_b)" if args.above_right else "")
               + (" with a = t + k - W * ceil(k / W) (the position above t + k; g_a the draft's own features there; the terms "
                  "are left out where a < 0)" if args.above or args.above_features else "")
+              + ("; b = a + 1 (up and to the right of t + k) for horizontal heads only, left out where t + k lies in the "
+                 "first row or the last column" if args.above_right else "")
               + "; g_k = u_k + heads.k{k}.w2(silu(heads.k{k}.w1(u_k))); logits(token t+k) = target.output(target.norm(g_k))",
         tensor_names="in_norm.weight [dim], w_in.weight [dim, 2*dim] (input order: normed hidden, token embedding), "
                      "w_prefix.weight [dim, dim], layers.{i}.attn_norm.weight, layers.{i}.attn.wqkv.weight, layers.{i}.attn.wo.weight, "
                      "layers.{i}.ffn_norm.weight, layers.{i}.ffn.w13.weight, layers.{i}.ffn.w2.weight, "
                      "heads.k{offset}.w1.weight [head_hidden, dim], heads.k{offset}.w2.weight [dim, head_hidden]"
                      + (", w_above.weight [dim, dim]" if args.above else "")
-                     + (", w_above_features.weight [dim, dim]" if args.above_features else ""))
+                     + (", w_above_features.weight [dim, dim]" if args.above_features else "")
+                     + (", w_above_right.weight [dim, dim]" if args.above_right else ""))
 
 
 def export_draft(ckpt, path):
@@ -310,6 +314,7 @@ def load_draft_f16(path):
     args = DraftArgs(**{k: arch[k] for k in ("dim", "n_layers", "n_heads", "hidden", "head_hidden", "vocab", "grid",
                                              "prefix_len", "norm_eps", "rope_base", "spatial")}, offsets=tuple(arch["offsets"]),
                      above=arch.get("above", False), above_features=arch.get("above_features", False),
+                     above_right=arch.get("above_right", False),
                      **(arch["window"] or {}))
     draft = Draft(args)
     draft.load_state_dict({k: v.float() for k, v in load_file(path).items()}, strict=True)

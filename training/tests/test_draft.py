@@ -4,7 +4,7 @@ from dataclasses import asdict, replace
 import pytest
 import torch
 
-from training.draft import Draft, DraftArgs, above_index, distill_loss, target_features, window_mask
+from training.draft import Draft, DraftArgs, above_index, above_right_index, distill_loss, target_features, window_mask
 from training.target import Transformer, configs
 from training.train_draft import draw_batch, export_draft, grown, load_draft_f16, new_draft, tiny_setup
 
@@ -121,11 +121,22 @@ def test_above_input_reads_the_token_above_the_predicted_one():
             changed[:, s] += 1
             same = torch.allclose(draft.head_logits(target, g, k, toks, t), draft.head_logits(target, changed, k, toks, t))
             assert same == (s not in (a, 6)), (k, s)
+    # up and to the right of t + k: (1, 3) is the last column (none), (2, 0) -> (1, 1), (2, 1) -> (1, 2) = t; vertical: none
+    assert [above_right_index(6, k, 4) for k in draft.args.offsets] == [-1, 5, 6, -1, -1]
+    assert [above_right_index(t, 1, 4) for t in (0, 2, 3, 7)] == [-1, -1, 1, 5]  # first row, last column, (1, 0), (2, 0)
+    assert above_right_index(torch.tensor([0, 2, 3, 7]), 1, 4).tolist() == [-1, -1, 1, 5]
+    torch.nn.init.normal_(draft.w_above_right.weight, std=0.05)
+    for k, a, b in zip(draft.args.offsets, (3, 4, 5, 6, 6), (-1, 5, 6, -1, -1)):
+        for s in range(16):
+            changed = g.clone()
+            changed[:, s] += 1
+            same = torch.allclose(draft.head_logits(target, g, k, toks, t), draft.head_logits(target, changed, k, toks, t))
+            assert same == (s not in (a, b, 6)), (k, s)
     first_row = draft.head_logits(target, g, 1, toks, torch.tensor([0]))  # (0, 1) has nothing above
     plain = target.output(target.norm(draft.heads["k1"](g[:, 0:1])))
     assert torch.equal(first_row, plain)
     _, abl = tiny(spatial=False)
-    assert abl.w_above is None and abl.w_above_features is None
+    assert abl.w_above is None and abl.w_above_features is None and abl.w_above_right is None
 
 
 def test_distillation_lowers_loss():
@@ -149,11 +160,12 @@ def test_export_round_trip(tmp_path):
         path = str(tmp_path / f"d{spatial}.safetensors")
         arch = export_draft(dict(args=asdict(draft.args), draft=draft.state_dict(), step=3, elapsed=60.0), path)
         assert arch["spatial"] == spatial and arch["n_layers"] == 2 and arch["horizontal_offsets"] == [1, 2, 3]
-        # the ablation: horizontal heads only, each wider, no above input (same parameters: 5 heads x 2 x 64 x 256 + w_above
-        # and w_above_features 2 x 64 x 64 = 3 heads x 2 x 64 x 448)
-        assert (arch["offsets"], arch["vertical_offsets"], arch["head_hidden"], arch["above"], arch["above_features"]) == (
-            ([1, 2, 3, 4, 8], [4, 8], 256, True, True) if spatial else ([1, 2, 3], [], 448, False, False))
-        assert sum(p.numel() for p in draft.parameters()) == sum(p.numel() for p in tiny(not spatial, n_layers=2)[1].parameters())
+        # the ablation: horizontal heads only, each wider, no above input (as many parameters, up to rounding the width down:
+        # 5 heads x 2 x 64 x 256 + the three above maps 3 x 64 x 64 = 176,128 ~ 3 heads x 2 x 64 x 458 = 175,872)
+        assert (arch["offsets"], arch["vertical_offsets"], arch["head_hidden"], arch["above"], arch["above_features"], arch["above_right"]) == (
+            ([1, 2, 3, 4, 8], [4, 8], 256, True, True, True) if spatial else ([1, 2, 3], [], 458, False, False, False))
+        n_other = sum(p.numel() for p in tiny(not spatial, n_layers=2)[1].parameters())
+        assert abs(sum(p.numel() for p in draft.parameters()) - n_other) < 2 * 64 * 3
         assert (arch["window"] == dict(rows_above=2, cols_left=15, cols_right=15)) == spatial
         draft2, arch2 = load_draft_f16(path)
         assert draft2.args == draft.args
@@ -195,7 +207,7 @@ def test_a_shipped_draft_older_than_the_architecture_grows_into_it_computing_the
     target, _ = tiny(True, n_layers=1)
     prefix, toks, h, _ = inputs(target)
     for spatial in (True, False):
-        old_args = replace(DraftArgs.from_target(target.args, spatial=spatial), above_features=False,
+        old_args = replace(DraftArgs.from_target(target.args, spatial=spatial), above_features=False, above_right=False,
                            head_hidden=256 if spatial else 437)  # as exported before w_above_features existed
         old = Draft(old_args)
         for p in old.parameters():

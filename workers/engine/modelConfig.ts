@@ -55,7 +55,7 @@ export function draftEntriesOf(manifest: Json, target: TargetConfig): Record<str
         offsets: d.offsets as number[], spatial: d.spatial === true, rowsAbove: window ? num(window, 'rows_above', `${where}.window`) : 0,
         colsLeft: window ? num(window, 'cols_left', `${where}.window`) : 0,
         colsRight: window ? num(window, 'cols_right', `${where}.window`) : 0, ropeBase: target.ropeBase, normEps: target.normEps,
-        above: d.above === true, aboveFeatures: d.above_features === true,
+        above: d.above === true, aboveFeatures: d.above_features === true, aboveRight: d.above_right === true,
       },
     };
   }

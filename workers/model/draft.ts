@@ -6,16 +6,17 @@
  * position into logits for t + k for every head offset k via u + w2_k(silu(w1_k u)) and the target's
  * final norm and output head, where u = g, plus in the Hawk draft w_above·tok_emb(x_a) and
  * w_above_features·g_a: the token straight above the predicted one (`aboveIndex`) and the draft's own
- * features there, which only a draft that knows the grid can name.
+ * features there, and for the horizontal heads w_above_right·g_b, the features up and to the right of
+ * it (`aboveRightIndex`) — neighbours only a draft that knows the grid can name.
  */
 import type { Backend, Tensor } from '../backend/backend';
 import type { RawTensor } from './safetensors';
 import { type BlockWeights, blockForward, tensorOf, uploadBlock, uploadRaw } from './block';
 import { type KvCache, type TargetModel, batchedPositions } from './target';
 
-/** The draft's KV cache, plus its features g of every image position so far when the heads read them (`aboveFeatures`). */
+/** The draft's KV cache, plus its features g of every image position so far when the heads read them (`aboveFeatures`, `aboveRight`). */
 export interface DraftCache extends KvCache {
-  /** `[batch·W², dim]`: sequence s's position t in row s·W² + t; null without `aboveFeatures`. */
+  /** `[batch·W², dim]`: sequence s's position t in row s·W² + t; null when the heads read no features. */
   features: Tensor | null;
 }
 
@@ -41,6 +42,8 @@ export interface DraftConfig {
   above: boolean;
   /** The heads read the draft's own features at the position above the one they predict (Hawk). */
   aboveFeatures: boolean;
+  /** The horizontal heads read the draft's own features up and to the right of the one they predict (Hawk). */
+  aboveRight: boolean;
 }
 
 /** What the heads read besides the features: the image tokens so far, the position t of the features, the draft's cache. */
@@ -58,6 +61,16 @@ export function aboveIndex(t: number, k: number, grid: number): number {
   return t + k - grid * Math.ceil(k / grid);
 }
 
+/**
+ * Image position up and to the right of position t + k for a horizontal head (k < W): aboveIndex + 1 ≤ t, so already
+ * generated; −1 where there is none yet or none at all: vertical heads (it would be t + 1), t + k in the last column
+ * (the position would wrap into the next row) or in the first row.
+ */
+export function aboveRightIndex(t: number, k: number, grid: number): number {
+  const p = t + k;
+  return k < grid && p >= grid && p % grid < grid - 1 ? aboveIndex(t, k, grid) + 1 : -1;
+}
+
 export interface DraftWeights {
   inNorm: Tensor;
   /** w_in split by input columns: the half that reads in_norm(h), the half that reads tok_emb(x). */
@@ -70,6 +83,8 @@ export interface DraftWeights {
   wAbove: Tensor | null;
   /** `[dim, dim]` projection of the draft's features at the position above; null without `aboveFeatures`. */
   wAboveFeatures: Tensor | null;
+  /** `[dim, dim]` projection of the draft's features up and to the right; null without `aboveRight`. */
+  wAboveRight: Tensor | null;
 }
 
 export function uploadDraftWeights(backend: Backend, cfg: DraftConfig, raw: Map<string, RawTensor>): DraftWeights {
@@ -93,6 +108,7 @@ export function uploadDraftWeights(backend: Backend, cfg: DraftConfig, raw: Map<
     })),
     wAbove: cfg.above ? uploadRaw(backend, get('w_above.weight', [C, C])) : null,
     wAboveFeatures: cfg.aboveFeatures ? uploadRaw(backend, get('w_above_features.weight', [C, C])) : null,
+    wAboveRight: cfg.aboveRight ? uploadRaw(backend, get('w_above_right.weight', [C, C])) : null,
   };
 }
 
@@ -111,7 +127,7 @@ export class DraftModel {
     const shape = [batch * (this.cfg.prefixLen + N), C];
     return {
       k: this.weights.layers.map(() => b.zeros(shape)), v: this.weights.layers.map(() => b.zeros(shape)), batch,
-      features: this.cfg.aboveFeatures ? b.zeros([batch * N, C]) : null,
+      features: this.cfg.aboveFeatures || this.cfg.aboveRight ? b.zeros([batch * N, C]) : null,
     };
   }
 
@@ -205,13 +221,15 @@ export class DraftModel {
   }
 
   /**
-   * g + w_above·tok_emb(x_a) + w_above_features·g_a on every row, a the position above position + offset (each term
-   * where the config has it), or g itself (no above input, or the first row).
+   * g + w_above·tok_emb(x_a) + w_above_features·g_a + w_above_right·g_b on every row, a the position above
+   * position + offset and b the one up and to the right of it (each term where the config has it and the position
+   * exists), or g itself (no above input, or the first row).
    */
   private withAbove(g: Tensor, at: HeadContext, offset: number): Tensor {
-    const { wAbove, wAboveFeatures } = this.weights;
+    const { wAbove, wAboveFeatures, wAboveRight } = this.weights;
     const a = aboveIndex(at.position, offset, this.cfg.grid);
-    if ((!wAbove && !wAboveFeatures) || a < 0) return g;
+    const ar = aboveRightIndex(at.position, offset, this.cfg.grid);
+    if ((!wAbove && !wAboveFeatures && !wAboveRight) || a < 0) return g;
     if (a >= at.tokens.length) throw new Error(`draft: token ${a} above position ${at.position} + ${offset} is not known yet`);
     const b = this.backend, S = g.shape[0];
     let u = g;
@@ -221,17 +239,21 @@ export class DraftModel {
       for (const t of [rows, projected, ...(u !== g ? [u] : [])]) b.release(t);
       u = next;
     };
+    /** The cache's features of every sequence at image position p: `[S, dim]`. */
+    const featuresAt = (p: number) => {
+      if (!at.cache.features) throw new Error('draft: the heads read the features above, but the cache keeps none');
+      const rowIds = b.upload(Uint32Array.from({ length: S }, (_, s) => s * this.cfg.grid ** 2 + p), [S]);
+      const rows = b.embedding(at.cache.features, rowIds);
+      b.release(rowIds);
+      return rows;
+    };
     if (wAbove) {
       const ids = b.upload(new Uint32Array(S).fill(at.tokens[a]), [S]);
       addProjected(this.target.embed(ids), wAbove);
       b.release(ids);
     }
-    if (wAboveFeatures) {
-      if (!at.cache.features) throw new Error('draft: the heads read the features above, but the cache keeps none');
-      const rowIds = b.upload(Uint32Array.from({ length: S }, (_, s) => s * this.cfg.grid ** 2 + a), [S]);
-      addProjected(b.embedding(at.cache.features, rowIds), wAboveFeatures);
-      b.release(rowIds);
-    }
+    if (wAboveFeatures) addProjected(featuresAt(a), wAboveFeatures);
+    if (wAboveRight && ar >= 0) addProjected(featuresAt(ar), wAboveRight);
     return u;
   }
 
