@@ -69,8 +69,9 @@ class DraftArgs:
     def from_target(cls, t: ModelArgs, **kw):
         """Sizes from the target (the block's SwiGLU width too, unless `hidden` is given); offsets 1..min(8, W-1) along the
         row, then W, 2W (one and two rows below); the Hawk draft's heads read the token above and the draft's features
-        there and up to the right (`above`, `above_features`, `above_right`). The ablation (spatial=False) has the horizontal heads only and no above input,
-        each head wider, so that its heads hold as many parameters as the Hawk draft's heads and both above maps together."""
+        there and up to the right (`above`, `above_features`, `above_right`). The ablation (spatial=False) has the
+        horizontal heads only and no above input, each head wider, so that its heads hold as many parameters as the Hawk
+        draft's heads and its three above maps together."""
         horizontal = tuple(range(1, min(8, t.grid - 1) + 1))
         if kw.get("spatial", True):
             kw.setdefault("offsets", horizontal + (t.grid, 2 * t.grid))
