@@ -1,4 +1,4 @@
-"""Hawk draft vs 1D ablation, side by side: python -m training.eval_draft [--n-val 128] [--n-greedy 32] [--cfg 3]
+"""Hawk draft vs 1D ablation, side by side: python -m training.eval_draft [--n-val 128] [--n-greedy 32] [--n-sampled 96] [--cfg 3]
 
 1. Teacher-forced on validation images (canonical captions): per-head top-1 agreement, draft argmax vs target argmax of the
    cond distribution and of the guided one (guided = uncond + cfg * (cond - uncond), for target and draft alike), and the
@@ -8,6 +8,13 @@
    the target's guided argmax IS the next token, so "heads 1..m match" is exactly what verification would accept. Walking
    the sequence (draft at T, accept m, take the target's bonus token, go to T+m+1) gives target forwards per image and
    tokens per forward.
+3. Lossless chains at temperature 1 on fresh target samples (what the app decodes by default): the target samples
+   --n-sampled val captions at T 1 with CFG; per head the acceptance probability of one drafted token,
+   alpha_k(t) = sum_v min(p, q) of the guided target p at t + k and the guided draft q of head k at t, and the expected
+   tokens per target forward of chains of n, 1 + sum_{k<=n} prod_{j<=k} alpha_j(t), averaged over positions. Every draft
+   is scored on the same images, so the comparison is paired (the browser benchmark draws one image per config and
+   needs many more of them to rank drafts a few per cent apart). It treats the tokens before t + k as target samples;
+   verification accepts them with a slight lean towards what the draft proposes, which the expectation leaves out.
 Writes training/out/draft_metrics.json and prints the tables. Computed in fp32 from the exported f16 weights when present
 (what the browser runs), else from the checkpoints.
 """
@@ -18,7 +25,10 @@ import random
 
 import torch
 
+import torch.nn.functional as F
+
 from training.draft import Draft, DraftArgs, target_features
+from training.sample import generate
 from training.tokenize import load_tokens
 from training.train_draft import OUT, PUBLIC, ckpt_path, load_draft_f16, load_target, tiny_setup
 from training.text import caption
@@ -78,13 +88,75 @@ def greedy_decode(text, target, tok, items, cfg):
         out.append(x)
         if t + 1 < target.args.grid ** 2:
             logits = target(None, x.repeat(2)[:, None], start=P + t)[:, -1]
-    for layer in target.layers:
-        layer.attn.kv_cache = None
+    drop_caches(target)
     return torch.stack(out, 1)
 
 
+def drop_caches(target):
+    """Back to full-sequence passes (target_features) after KV-cached decoding."""
+    for layer in target.layers:
+        layer.attn.kv_cache = None
+
+
+def chain_tokens_per_forward(alpha):
+    """alpha (B, T, n_max) acceptance probability of heads 1..n_max at each position -> (B, n_max): expected tokens per
+    target forward of lossless chains of n = 1..n_max, 1 + sum_{k<=n} prod_{j<=k} alpha_j, averaged over positions."""
+    return 1 + alpha.cumprod(-1).cumsum(-1).mean(1)
+
+
 @torch.no_grad()
-def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, bs=16):
+def acceptance(draft, target, prefixes, hidden, p, toks, ks, pos, cfg):
+    """Guided target distributions p (B, N, vocab) of sequences toks (B, N); (cond, uncond) prefixes and target hidden
+    states -> alpha (B, S, K): sum_v min(p[t + k], q_k[t]) for the draft's guided head k at positions pos (S,), and
+    whether the two argmaxes agree, (B, S, K) bool."""
+    (pc, pu), (hc, hu) = prefixes, hidden
+    gc, gu = draft.features(target, pc, hc, toks), draft.features(target, pu, hu, toks)
+    alpha, hits = [], []
+    for k in ks:
+        lc, lu = draft.head_logits(target, gc, k, toks, pos), draft.head_logits(target, gu, k, toks, pos)
+        q = F.softmax(lu + cfg * (lc - lu), -1)
+        alpha.append(torch.minimum(p[:, pos + k], q).sum(-1))
+        hits.append(q.argmax(-1) == p[:, pos + k].argmax(-1))
+    return torch.stack(alpha, -1), torch.stack(hits, -1)
+
+
+@torch.no_grad()
+def sampled_chains(drafts, text, target, tok, captions, cfg, seed=0, bs=16):
+    """Part 3 of the module docstring -> {variant: dict(images, overlap, agree_guided, tokens_per_forward)}; with two
+    drafts the first also gets ahead_on_images."""
+    seqs = torch.cat([generate(text, target, tok.batch(captions[i:i + bs]), len(captions[i:i + bs]), cfg, 1.0, seed=seed + i)
+                      for i in range(0, len(captions), bs)])
+    drop_caches(target)
+    grid, N = target.args.grid, seqs.shape[1]
+    horiz = {v: [k for k in d.args.offsets if k < grid] for v, d in drafts.items()}
+    n_max = min(map(len, horiz.values()))
+    pos = torch.arange(N - n_max)  # positions where every head of the chain lands inside the grid
+    overlap, agree, per_image = ({v: [] for v in drafts} for _ in range(3))
+    for i in range(0, len(captions), bs):
+        toks = seqs[i:i + bs]
+        pc, pu = text(tok.batch(captions[i:i + bs])), text.null_prefix.expand(len(toks), -1, -1)
+        (hc, lc), (hu, lu) = target_features(target, pc, toks), target_features(target, pu, toks)
+        p = F.softmax(lu + cfg * (lc - lu), -1)
+        for v, d in drafts.items():
+            alpha, hits = acceptance(d, target, (pc, pu), (hc, hu), p, toks, horiz[v][:n_max], pos, cfg)
+            overlap[v].append(alpha.mean(1))
+            agree[v].append(hits.float().mean(1))
+            per_image[v].append(chain_tokens_per_forward(alpha))
+    out = {}
+    for v in drafts:
+        ov, ag, tpf = (torch.cat(x[v]).mean(0).tolist() for x in (overlap, agree, per_image))
+        out[v] = dict(images=len(captions), temperature=1.0, positions=len(pos),
+                      overlap={k: round(a, 4) for k, a in zip(horiz[v], ov)},
+                      agree_guided={k: round(a, 4) for k, a in zip(horiz[v], ag)},
+                      tokens_per_forward={n + 1: round(a, 3) for n, a in enumerate(tpf)})
+    if len(drafts) == 2:  # paired: share of the images on which the first draft's chains carry more tokens per forward
+        (first, a), (_, b) = ((v, torch.cat(per_image[v])) for v in drafts)
+        out[first]["ahead_on_images"] = {n + 1: round(x, 3) for n, x in enumerate((a > b).float().mean(0).tolist())}
+    return out
+
+
+@torch.no_grad()
+def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, n_sampled=0, bs=16):
     res = {v: dict(agree_cond=0, agree_guided=0, acc_cond=0, acc_guided=0) for v in drafts}
     null = text.null_prefix
     for i in range(0, len(val_idx), bs):
@@ -132,6 +204,10 @@ def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, bs=16
                 forwards_per_image={n: round(s, 2) for n, s in steps.items()},
                 tokens_per_forward={n: round((N - 1) / s, 3) for n, s in steps.items()},
                 mean_accepted_per_step={n: round((N - 1) / s - 1, 3) for n, s in steps.items()})
+    if n_sampled:
+        sampled = sampled_chains(drafts, text, target, tok, [caption(meta[j]) for j in val_idx[:n_sampled]], cfg)
+        for v in drafts:
+            out[v]["sampled"] = sampled[v]
     return out
 
 
@@ -158,6 +234,16 @@ def table(m):
         lines.append(f"{n:<2} " + "  ".join(
             cell(m[v]['accepted_len_teacher_forced_guided'], n) +
             (f" {cell(m[v]['greedy']['tokens_per_forward'], n)}" if "greedy" in m[v] else "") for v in vs))
+    if "sampled" in m[vs[0]]:
+        s = {v: m[v]["sampled"] for v in vs}
+        ahead = s[vs[0]].get("ahead_on_images", {})
+        lines += ["", f"lossless chains at temperature 1 on {s[vs[0]]['images']} fresh target samples: acceptance of head n "
+                  f"(sum min(p, q)), expected tokens per target forward of chains of n" +
+                  (f", share of images where {vs[0]} carries more" if ahead else ""),
+                  "n  " + "  ".join(f"{v + ' accept':>14} {v + ' tok/fwd':>14}" for v in vs) + (f" {'ahead':>8}" if ahead else "")]
+        for n in s[vs[0]]["tokens_per_forward"]:
+            lines.append(f"{n:<2} " + "  ".join(f"{cell(s[v]['overlap'], n)} {cell(s[v]['tokens_per_forward'], n)}" for v in vs) +
+                         (f" {ahead[n]:8.3f}" if ahead else ""))
     return "\n".join(lines)
 
 
@@ -182,6 +268,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-val", type=int, default=128)
     ap.add_argument("--n-greedy", type=int, default=32)
+    ap.add_argument("--n-sampled", type=int, default=96, help="fresh T 1 target samples for part 3 (0: skip)")
     ap.add_argument("--cfg", type=float, default=3.0)  # = export.CFG_SCALE
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint or shipped model directory")
@@ -196,7 +283,7 @@ if __name__ == "__main__":
     drafts = load_drafts(["hawk", "ablation"], a.tiny)
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
     val_idx = random.Random(2).sample(val_idx, min(a.n_val, len(val_idx)))
-    metrics = evaluate(drafts, text, target, tok, meta, ids, val_idx, a.n_greedy, a.cfg)
+    metrics = evaluate(drafts, text, target, tok, meta, ids, val_idx, a.n_greedy, a.cfg, a.n_sampled)
     metrics = dict(cfg=a.cfg, n_val=len(val_idx), target_step=target_step, variants=metrics)
     print(table(metrics["variants"]))
     path = os.path.join(OUT, f"draft_metrics{'_tiny' if a.tiny else ''}.json")
