@@ -2,7 +2,9 @@
 # One GPU run of the whole model pipeline, as .train/run.sh (training/device_payload.sh builds .train/ around it):
 #   target from scratch -> generated images -> both drafts -> export, every stage under a deadline.
 # cd .train && OUT=/some/empty/dir bash run.sh      [DEVICE=cpu SCALE=tiny: the local rehearsal; BUDGET=seconds (440);
-#                                                    TARGET_PICK=best: the best-validation target instead of the last]
+#                                                    TARGET_PICK=best: the best-validation target instead of the last;
+#                                                    TARGET_EXTRA="--no-icons --dropout 0.1": more train_target options,
+#                                                    e.g. the winner of sweep.sh]
 # $OUT gets run.log, target.log and two tar streams split into 15 MiB parts (at most 7 files, ~55 MB):
 #   a.part.*  right after the target: text/target f16 safetensors, vocab.json, golden.json, manifest.json, logs
 #   b.part.*  at the end: the drafts, the final manifest.json/golden.json, training/out/*.json, generated.npz, logs and
@@ -80,7 +82,8 @@ nvidia-smi -L 2>&1 || true
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 
 # 1. Target from scratch.
-stage target $(lim 100000 90) python3 -m training.train_target --device "$DEVICE" "${TARGET_ARGS[@]}"
+# shellcheck disable=SC2086  # TARGET_EXTRA is meant to split into words
+stage target $(lim 100000 90) python3 -m training.train_target --device "$DEVICE" "${TARGET_ARGS[@]}" ${TARGET_EXTRA:-}
 cp logs/target.log "$OUT/target.log" 2>/dev/null
 
 # Its history (and the best-validation checkpoint's) as JSON: the full checkpoints (~196 MB with the optimiser) stay here.

@@ -41,11 +41,14 @@ def caption(item, rng: random.Random = None, n_tags=3):
 
 
 def build_vocab(meta, n_common=20000):
-    """Cut-down GloVe table for the dataset, cached in training/out/vocab.npz (parsing the 307 MB JSON takes a while)."""
+    """Cut-down GloVe table for the dataset, cached in training/out/vocab.npz (parsing the 307 MB JSON takes a while);
+    rebuilt when the cache lacks a caption word (a dataset built with more sources, e.g. data --tabler)."""
+    cap_words = sorted({w for it in meta for w in words(" ".join([it["label"], it["style"], *it["tags"]]))})
     if os.path.exists(VOCAB_CACHE):
         z = np.load(VOCAB_CACHE)
-        return list(z["words"]), z["vectors"]
-    cap_words = sorted({w for it in meta for w in words(" ".join([it["label"], it["style"], *it["tags"]]))})
+        if set(cap_words) <= set(z["words"].tolist()):
+            return list(z["words"]), z["vectors"]
+        print(f"{VOCAB_CACHE} lacks caption words of this dataset: rebuilding it")
     vocab, table = cut_glove(json.load(open(GLOVE_JSON)), cap_words, n_common)
     os.makedirs(os.path.dirname(VOCAB_CACHE), exist_ok=True)
     np.savez(VOCAB_CACHE, words=np.array(vocab), vectors=table)

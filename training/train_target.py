@@ -52,6 +52,10 @@ class TrainConfig:
     init: str = ""             # a shipped model directory to start from (export.load_shipped) instead of random weights
     bf16: bool = True          # autocast for the training forward (fp32 master weights and evaluation), on CPU and CUDA,
                                # where precision.bf16_pays: 2-3x faster steps with native bf16, ~30x slower without
+    icons: bool = True         # train on the Tabler icons too when the dataset has them (data --tabler); validation
+                               # always scores the emoji alone, so runs with and without icons compare
+    dropout: float = 0.0       # dropout on every residual branch's output (attention and FFN, target and text encoder),
+                               # training only: a regulariser for runs that memorise; inference is unchanged
 
 
 # Labels whose mirror image would contradict the caption: directions, text and digits, flags, clock faces.
@@ -73,6 +77,26 @@ def batch_tokens(ids, ids_flip, meta, b, flip, rng, ids_shift=None, shift=0.0):
         elif shift and rng.random() < shift:
             toks[i] = ids_shift[rng.randrange(len(ids_shift)), j]
     return toks
+
+
+def is_icon(item):
+    return item.get("concept", "").startswith("tabler:")  # tiny_data's items have no concept
+
+
+def split_indices(meta, icons=True):
+    """(train, val) item indices: validation scores the emoji alone; training takes the icons too unless icons=False."""
+    train = [i for i, m in enumerate(meta) if m["split"] == "train" and (icons or not is_icon(m))]
+    return train, [i for i, m in enumerate(meta) if m["split"] == "val" and not is_icon(m)]
+
+
+def residual_dropout(modules, p):
+    """Dropout on the output of every attention and FFN module among `modules` while they train (forward hooks, so the
+    model and its export stay as they are)."""
+    from training.target import Attention, FeedForward
+    for m in modules:
+        for sub in m.modules():
+            if isinstance(sub, (Attention, FeedForward)):
+                sub.register_forward_hook(lambda mod, args, out: F.dropout(out, p, mod.training))
 
 
 def load_data():
@@ -130,8 +154,7 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
     if cfg.shift and ids_shift is None:
         raise SystemExit("--shift needs the shifted tokens: run python -m training.tokenize again")
     tok = Tokenizer(vocab)
-    train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
-    val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
+    train_idx, val_idx = split_indices(meta, cfg.icons)
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
     text, target = build_models(vectors, "tiny" if tiny else "hawk-emoji")
     if cfg.init and not resume:  # checkpoints do not outlive a session here; the shipped weights do
@@ -139,6 +162,8 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
         if shipped_tok.index != tok.index:
             raise SystemExit(f"--init {cfg.init}: its vocabulary differs from this dataset's; rebuild the data first")
         text.load_state_dict(shipped_text.state_dict()), target.load_state_dict(shipped_target.state_dict())
+    if cfg.dropout:
+        residual_dropout([text, target], cfg.dropout)
     text.to(device), target.to(device)
     text_p, target_p = d.wrap(text), d.wrap(target)  # the modules that train; text/target for eval and saving
     params = [p for p in list(text.parameters()) + list(target.parameters()) if p.requires_grad]
@@ -226,10 +251,12 @@ if __name__ == "__main__":
     ap.add_argument("--shift", type=float, default=TrainConfig.shift, help="share of the others drawn moved by one token (TrainConfig.shift)")
     ap.add_argument("--init", default="", help="start from a shipped model directory, e.g. public/models/hawk-emoji "
                     "(fresh optimiser and schedule; --minutes is this run's budget)")
+    ap.add_argument("--no-icons", action="store_true", help="leave the Tabler icons out of training (TrainConfig.icons)")
+    ap.add_argument("--dropout", type=float, default=TrainConfig.dropout, help="residual dropout (TrainConfig.dropout)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
     cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, shift=a.shift, init=a.init,
-                      batch_size=a.batch_size)
+                      batch_size=a.batch_size, icons=not a.no_icons, dropout=a.dropout)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)

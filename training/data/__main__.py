@@ -1,9 +1,14 @@
-"""Build the captioned emoji set: python -m training.data
+"""Build the captioned emoji set: python -m training.data [--tabler]
 
 Sources (see training/README.md for licences): fluentui-emoji flat SVGs (MIT), @twemoji/svg (CC-BY-4.0),
 Noto Color Emoji bitmaps from Debian fonts-noto-color-emoji (Apache-2.0), captions from emojibase-data (MIT).
+--tabler appends Tabler line and filled icons (@tabler/icons, MIT), each drawn in one colour named in its caption
+("red apple, line icon, fruit, food"): more concepts and colour words for a target that runs out of data (the GPU run
+in training/README.md). Off by default: the shipped models were trained on the emoji alone, and appending keeps every
+emoji at its index.
 Output in training/out/data/: images.npy (N,64,64,3) uint8 on white, meta.json (caption parts, split per item).
 """
+import argparse
 import glob
 import hashlib
 import io
@@ -16,6 +21,8 @@ import tempfile
 import numpy as np
 from PIL import Image
 
+from training.text import words
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 NM = os.path.join(HERE, "node_modules")
 OUT = os.path.join(HERE, "..", "out", "data")
@@ -23,6 +30,10 @@ NOTO = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
 SIZE = 64
 TONES = {"light": 1, "medium-light": 2, "medium": 3, "medium-dark": 4, "dark": 5}
 TONE_WORDS = {1: "light skin tone", 2: "medium-light skin tone", 3: "medium skin tone", 4: "medium-dark skin tone", 5: "dark skin tone"}
+# Icon colours: saturated enough to read as their word on white after the VQ (yellow darkened for contrast).
+ICON_COLOURS = {"red": "#e03131", "orange": "#f76707", "yellow": "#f59f00", "green": "#2f9e44", "blue": "#1971c2",
+                "purple": "#7048e8", "pink": "#d6336c", "brown": "#8d5524", "black": "#212529", "grey": "#868e96"}
+ICON_STYLES = {"outline": "line icon", "filled": "filled icon"}
 
 
 def norm_hex(h):
@@ -80,9 +91,31 @@ def twemoji_items(eb):
     return items
 
 
-def rasterize_svgs(paths):
+def tabler_items(icons):
+    """icons = @tabler/icons' icons.json {name: {category, tags, styles}} -> one item per icon and style it has, brand
+    logos left out (trademarks). Each takes a colour fixed by its name and style, named first in its label; the outline
+    and filled drawings of an icon are one concept, so they share a split."""
+    items = []
+    for name, icon in sorted(icons.items()):
+        if icon["category"] == "Brand":
+            continue
+        label = name.replace("-", " ")
+        tags = [str(t) for t in icon["tags"] if not set(words(str(t))) <= set(words(label))]  # a few tags are numbers
+        for style, style_word in ICON_STYLES.items():
+            if style not in icon["styles"]:
+                continue
+            colour = list(ICON_COLOURS)[int(hashlib.sha1(f"{name}/{style}".encode()).hexdigest(), 16) % len(ICON_COLOURS)]
+            items.append(dict(label=f"{colour} {label}", tags=tags, concept="tabler:" + name, group=icon["category"],
+                              style=style_word, colour=colour,
+                              src=os.path.join(NM, "@tabler", "icons", "icons", style, name + ".svg")))
+    return items
+
+
+def rasterize_svgs(paths, colours=None):
+    """SVG files -> (N, SIZE, SIZE, 3) uint8 on white; colours[i] (hex) replaces currentColor in file i where given."""
     with tempfile.TemporaryDirectory() as d:
-        json.dump(paths, open(os.path.join(d, "l.json"), "w"))
+        entries = [dict(path=p, color=c) if c else p for p, c in zip(paths, colours or [None] * len(paths))]
+        json.dump(entries, open(os.path.join(d, "l.json"), "w"))
         subprocess.run(["node", os.path.join(HERE, "rasterize.mjs"), os.path.join(d, "l.json"), os.path.join(d, "o.bin"), str(SIZE)],
                        check=True, cwd=HERE)
         return np.fromfile(os.path.join(d, "o.bin"), np.uint8).reshape(len(paths), SIZE, SIZE, 3)
@@ -120,18 +153,26 @@ def noto_items(eb):
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tabler", action="store_true", help="append the Tabler icons in colour (module docstring)")
+    a = ap.parse_args()
     eb = load_emojibase()
     svg_items = fluent_items(eb) + twemoji_items(eb)
     svg_imgs = rasterize_svgs([it["src"] for it in svg_items])
     n_items, n_imgs = noto_items(eb)
-    items, imgs = svg_items + n_items, np.concatenate([svg_imgs, n_imgs])
+    items, imgs = svg_items + n_items, [svg_imgs, n_imgs]
+    if a.tabler:
+        icons = tabler_items(json.load(open(os.path.join(NM, "@tabler", "icons", "icons.json"))))
+        items += icons
+        imgs.append(rasterize_svgs([it["src"] for it in icons], [ICON_COLOURS[it["colour"]] for it in icons]))
+    imgs = np.concatenate(imgs)
     for it in items:
         it["split"] = split_of(it["concept"])
         it["src"] = os.path.relpath(it["src"], NM) if it["style"] != "noto" else "NotoColorEmoji.ttf:" + it["src"]
     os.makedirs(OUT, exist_ok=True)
     np.save(os.path.join(OUT, "images.npy"), imgs)
     json.dump(items, open(os.path.join(OUT, "meta.json"), "w"))
-    for s in ("fluent", "twemoji", "noto"):
+    for s in ("fluent", "twemoji", "noto", *ICON_STYLES.values()):
         print(s, sum(it["style"] == s for it in items))
     for s in ("train", "val", "test"):
         print(s, sum(it["split"] == s for it in items), "images,", len({it["concept"] for it in items if it["split"] == s}), "concepts")

@@ -1,14 +1,17 @@
-// Rasterize SVGs to 64x64 RGB on white with resvg; reads a JSON list of paths, writes N*64*64*3 raw bytes.
+// Rasterize SVGs to 64x64 RGB on white with resvg; reads a JSON list of entries, writes N*64*64*3 raw bytes.
+// An entry is a path, or {path, color}: then `color` replaces currentColor (icons drawn in the text colour).
 // Usage: node rasterize.mjs list.json out.bin [size]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
 
 const [listPath, outPath, sizeArg] = process.argv.slice(2);
 const size = Number(sizeArg ?? 64);
-const paths = JSON.parse(readFileSync(listPath, 'utf8'));
-const out = Buffer.alloc(paths.length * size * size * 3);
-paths.forEach((p, i) => {
-  const svg = readFileSync(p, 'utf8');
+const entries = JSON.parse(readFileSync(listPath, 'utf8'));
+const out = Buffer.alloc(entries.length * size * size * 3);
+entries.forEach((entry, i) => {
+  const { path, color } = typeof entry === 'string' ? { path: entry, color: null } : entry;
+  const source = readFileSync(path, 'utf8');
+  const svg = color ? source.replaceAll('currentColor', color) : source;
   // Fit the longer side to `size`; emoji are square, the white background replaces transparency.
   const img = new Resvg(svg, { fitTo: { mode: 'width', value: size }, background: 'white' }).render();
   const { width, height, pixels } = img; // RGBA, already composited on white

@@ -167,3 +167,26 @@ def test_training_can_start_from_shipped_weights(tmp_path, monkeypatch):
     monkeypatch.setattr(train_target, "load_shipped", lambda d: (shipped_text, shipped_target, Tokenizer(vocab[:-1]), 850))
     with pytest.raises(SystemExit, match="vocabulary"):
         train_target.train(cfg, resume=False, device="cpu", tiny=True, out=str(tmp_path), max_steps=0)
+
+
+def test_icons_train_only_when_asked_and_never_validate():
+    from training.train_target import split_indices
+    meta = [dict(concept="1F600", split="train"), dict(concept="tabler:apple", split="train"),
+            dict(concept="1F34E", split="val"), dict(concept="tabler:sun", split="val"), dict(concept="2600", split="test")]
+    assert split_indices(meta) == ([0, 1], [2])
+    assert split_indices(meta, icons=False) == ([0], [2])
+
+
+def test_residual_dropout_only_while_training():
+    from training.train_target import residual_dropout
+    text, target = tiny_models()
+    prefix, toks = text(torch.tensor([[2, 3]])), torch.randint(0, 32, (1, 15))
+    with torch.no_grad():
+        before = target.eval()(prefix, toks)
+        residual_dropout([target], 0.5)
+        assert torch.equal(target(prefix, toks), before)  # evaluation and export see the same model
+        target.train()
+        a, b = target(prefix, toks), target(prefix, toks)
+    assert not torch.allclose(a, before) and not torch.allclose(a, b)  # each training pass drops other units
+    hooked = [m for m in target.modules() if m._forward_hooks]
+    assert len(hooked) == 2 * target.args.n_layers  # every attention and FFN, nothing else

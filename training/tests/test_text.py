@@ -61,3 +61,23 @@ def test_cut_glove_keeps_caption_words_and_gives_missing_ones_vectors():
     assert table.dtype == np.float16 and table.shape == (6, 3)
     assert table[:2].sum() == 0 and table[2].tolist() == [3.0, 0.0, 0.0]
     assert np.linalg.norm(table[3].astype(np.float32)) > 0  # "twemoji" is not GloVe but must not collapse onto <unk>
+
+
+def test_vocab_cache_is_rebuilt_for_new_caption_words(tmp_path, monkeypatch):
+    import json
+
+    import training.text as text
+
+    glove = dict(dimensions=3, words=["the", "dog", "red", "apple"],
+                 vectors={w: [float(i + 1), 0.0, 0.0, 1.0, i] for i, w in enumerate(["the", "dog", "red", "apple"])})
+    (tmp_path / "glove.json").write_text(json.dumps(glove))
+    monkeypatch.setattr(text, "GLOVE_JSON", str(tmp_path / "glove.json"))
+    monkeypatch.setattr(text, "VOCAB_CACHE", str(tmp_path / "vocab.npz"))
+    dog = [dict(label="dog", style="noto", tags=[])]
+    assert text.build_vocab(dog, n_common=1)[0] == ["<pad>", "<unk>", "dog", "noto", "the"]
+    (tmp_path / "glove.json").write_text("not read again")  # the cache answers while it covers the captions
+    assert text.build_vocab(dog, n_common=1)[0] == ["<pad>", "<unk>", "dog", "noto", "the"]
+    (tmp_path / "glove.json").write_text(json.dumps(glove))
+    apple = dog + [dict(label="red apple", style="line icon", tags=[])]
+    vocab, table = text.build_vocab(apple, n_common=1)
+    assert vocab == ["<pad>", "<unk>", "apple", "dog", "icon", "line", "noto", "red", "the"] and len(table) == len(vocab)
