@@ -76,26 +76,14 @@ def chain_steps(match_row, n):
 
 
 @torch.no_grad()
-def greedy_decode(text, target, tok, items, cfg):
-    """Plain AR greedy decoding with CFG and the target's KV cache -> tokens (n, 256)."""
-    n, P = len(items), target.args.prefix_len
-    prefix = torch.cat([text(tok.batch([caption(m) for m in items])), text.null_prefix.expand(n, -1, -1)])
-    target.setup_caches(2 * n)
-    logits = target(prefix, torch.zeros(2 * n, 0, dtype=torch.long))[:, -1]
-    out = []
-    for t in range(target.args.grid ** 2):
-        x = (logits[n:] + cfg * (logits[:n] - logits[n:])).argmax(-1)
-        out.append(x)
-        if t + 1 < target.args.grid ** 2:
-            logits = target(None, x.repeat(2)[:, None], start=P + t)[:, -1]
-    drop_caches(target)
-    return torch.stack(out, 1)
-
-
-def drop_caches(target):
-    """Back to full-sequence passes (target_features) after KV-cached decoding."""
+def decode(text, target, tok, captions, cfg, temperature, seed=0, bs=16):
+    """The target's own images for captions, bs at a time (sample.generate: KV cache, CFG; temperature 0 is greedy)
+    -> tokens (n, 256); the target is left ready for full-sequence passes (target_features)."""
+    seqs = torch.cat([generate(text, target, tok.batch(captions[i:i + bs]), len(captions[i:i + bs]), cfg, temperature, seed=seed + i)
+                      for i in range(0, len(captions), bs)])
     for layer in target.layers:
         layer.attn.kv_cache = None
+    return seqs
 
 
 def chain_tokens_per_forward(alpha):
@@ -124,9 +112,7 @@ def acceptance(draft, target, prefixes, hidden, p, toks, ks, pos, cfg):
 def sampled_chains(drafts, text, target, tok, captions, cfg, seed=0, bs=16):
     """Part 3 of the module docstring -> {variant: dict(images, overlap, agree_guided, tokens_per_forward)}; with two
     drafts the first also gets ahead_on_images."""
-    seqs = torch.cat([generate(text, target, tok.batch(captions[i:i + bs]), len(captions[i:i + bs]), cfg, 1.0, seed=seed + i)
-                      for i in range(0, len(captions), bs)])
-    drop_caches(target)
+    seqs = decode(text, target, tok, captions, cfg, 1.0, seed, bs)
     grid, N = target.args.grid, seqs.shape[1]
     horiz = {v: [k for k in d.args.offsets if k < grid] for v, d in drafts.items()}
     n_max = min(map(len, horiz.values()))
@@ -186,7 +172,7 @@ def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, n_sam
                       accepted_len_teacher_forced_guided={n + 1: a for n, a in enumerate(r["acc_guided"])})
     if n_greedy:
         items = [meta[j] for j in val_idx[:n_greedy]]
-        seqs = greedy_decode(text, target, tok, items, cfg)
+        seqs = decode(text, target, tok, [caption(m) for m in items], cfg, 0.0, bs=len(items))  # one batch, as always
         pc, pu = text(tok.batch([caption(m) for m in items])), null.expand(len(items), -1, -1)
         (hc, lc), (hu, lu) = target_features(target, pc, seqs), target_features(target, pu, seqs)
         self_check = ((lu + cfg * (lc - lu)).argmax(-1) == seqs).float().mean().item()  # KV-cached vs full pass, ~1.0

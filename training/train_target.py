@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from training.distributed import Dist, unwrap
 from training.export import load_shipped
 from training.precision import bf16_pays
-from training.target import Transformer, configs
+from training.target import Attention, FeedForward, Transformer, configs
 from training.text import TextArgs, TextEncoder, Tokenizer, build_vocab, caption
 from training.tokenize import load_shifted_tokens, load_tokens
 
@@ -92,7 +92,6 @@ def split_indices(meta, icons=True):
 def residual_dropout(modules, p):
     """Dropout on the output of every attention and FFN module among `modules` while they train (forward hooks, so the
     model and its export stay as they are)."""
-    from training.target import Attention, FeedForward
     for m in modules:
         for sub in m.modules():
             if isinstance(sub, (Attention, FeedForward)):

@@ -9,13 +9,7 @@ from training.target import Transformer, configs
 from training.train_draft import draw_batch, export_draft, grown, load_draft_f16, new_draft, tiny_setup
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops: extra threads only cost (seconds per step on a loaded 2-core machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny ops, one thread
 
 
 def tiny(spatial=True, n_layers=1):

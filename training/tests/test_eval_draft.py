@@ -9,21 +9,13 @@ from training.eval_draft import acceptance, chain_tokens_per_forward, sampled_ch
 from training.train_draft import tiny_setup
 
 CFG = 3.0
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny ops, one thread
 
 
 def random_draft(target, spatial, seed):
     """A draft with every part non-zero (a fresh one starts its above maps at zero), so each input is exercised."""
     torch.manual_seed(seed)
-    d = Draft(DraftArgs.from_target(target.args, spatial=spatial, rows_above=2) if spatial else
-              DraftArgs.from_target(target.args, spatial=False))
+    d = Draft(DraftArgs.from_target(target.args, spatial=spatial, **(dict(rows_above=2) if spatial else {})))
     with torch.no_grad():
         for p in d.parameters():
             p.add_(torch.randn_like(p) * 0.3)
