@@ -9,12 +9,15 @@
    the sequence (draft at T, accept m, take the target's bonus token, go to T+m+1) gives target forwards per image and
    tokens per forward.
 3. Lossless chains at temperature 1 on fresh target samples (what the app decodes by default): the target samples
-   --n-sampled val captions at T 1 with CFG; per head the acceptance probability of one drafted token,
-   alpha_k(t) = sum_v min(p, q) of the guided target p at t + k and the guided draft q of head k at t, and the expected
-   tokens per target forward of chains of n, 1 + sum_{k<=n} prod_{j<=k} alpha_j(t), averaged over positions. Every draft
-   is scored on the same images, so the comparison is paired (the browser benchmark draws one image per config and
-   needs many more of them to rank drafts a few per cent apart). It treats the tokens before t + k as target samples;
-   verification accepts them with a slight lean towards what the draft proposes, which the expectation leaves out.
+   --n-sampled val captions at T 1 with CFG. Per head the acceptance probability of one drafted token,
+   alpha_k(t) = sum_v min(p, q) of the guided target p at t + k and the guided draft q of head k at t. And the chains
+   themselves, run exactly as the engine verifies them from each position t of those images: heads 1..n each draw one
+   token d_k from q_k, the target (KV cache of the image up to t) gives its guided p_k after the DRAFTED tokens
+   d_1..d_{k-1}, and 1 + sum_{k<=n} prod_{j<=k} min(1, p_j(d_j) / q_j(d_j)) is the expected number of tokens that
+   target forward yields (accepted ones plus the correction or bonus token), given the draws. Averaged over the
+   positions: tokens per target forward. Every draft is scored on the same images with the same uniforms for its
+   draws, so the comparison is paired (the browser benchmark draws one image per config and needs many more of them to
+   rank drafts a few per cent apart); the per-image difference gives its standard error.
 Writes training/out/draft_metrics.json and prints the tables. Computed in fp32 from the exported f16 weights when present
 (what the browser runs), else from the checkpoints.
 """
@@ -86,32 +89,65 @@ def decode(text, target, tok, captions, cfg, temperature, seed=0, bs=16):
     return seqs
 
 
-def chain_tokens_per_forward(alpha):
-    """alpha (B, T, n_max) acceptance probability of heads 1..n_max at each position -> (B, n_max): expected tokens per
-    target forward of lossless chains of n = 1..n_max, 1 + sum_{k<=n} prod_{j<=k} alpha_j, averaged over positions."""
-    return 1 + alpha.cumprod(-1).cumsum(-1).mean(1)
+@torch.no_grad()
+def guided_heads(draft, target, prefixes, hidden, toks, ks, pos, cfg):
+    """The draft's guided distributions q (B, S, K, vocab) of heads ks at positions pos (S,) of sequences toks (B, N),
+    from the (cond, uncond) prefixes and the target's hidden states."""
+    (pc, pu), (hc, hu) = prefixes, hidden
+    gc, gu = draft.features(target, pc, hc, toks), draft.features(target, pu, hu, toks)
+    qs = []
+    for k in ks:
+        lc, lu = draft.head_logits(target, gc, k, toks, pos), draft.head_logits(target, gu, k, toks, pos)
+        qs.append(F.softmax(lu + cfg * (lc - lu), -1))
+    return torch.stack(qs, 2)
+
+
+def acceptance(q, p, ks, pos):
+    """q (B, S, K, vocab) heads ks at positions pos, p (B, N, vocab) the guided target along the sequences ->
+    alpha (B, S, K) = sum_v min(p[t + k], q_k[t]), and whether the two argmaxes agree (B, S, K) bool."""
+    pk = torch.stack([p[:, pos + k] for k in ks], 2)
+    return torch.minimum(pk, q).sum(-1), q.argmax(-1) == pk.argmax(-1)
+
+
+def draw(q, u):
+    """One token per distribution q (..., vocab) by inverse CDF of uniforms u (...) in [0, 1): never a token of zero mass."""
+    cdf = q.cumsum(-1)
+    return torch.searchsorted(cdf, (u * cdf[..., -1])[..., None], right=True)[..., 0].clamp(max=q.shape[-1] - 1)
 
 
 @torch.no_grad()
-def acceptance(draft, target, prefixes, hidden, p, toks, ks, pos, cfg):
-    """Guided target distributions p (B, N, vocab) of sequences toks (B, N); (cond, uncond) prefixes and target hidden
-    states -> alpha (B, S, K): sum_v min(p[t + k], q_k[t]) for the draft's guided head k at positions pos (S,), and
-    whether the two argmaxes agree, (B, S, K) bool."""
-    (pc, pu), (hc, hu) = prefixes, hidden
-    gc, gu = draft.features(target, pc, hc, toks), draft.features(target, pu, hu, toks)
-    alpha, hits = [], []
-    for k in ks:
-        lc, lu = draft.head_logits(target, gc, k, toks, pos), draft.head_logits(target, gu, k, toks, pos)
-        q = F.softmax(lu + cfg * (lc - lu), -1)
-        alpha.append(torch.minimum(p[:, pos + k], q).sum(-1))
-        hits.append(q.argmax(-1) == p[:, pos + k].argmax(-1))
-    return torch.stack(alpha, -1), torch.stack(hits, -1)
+def chain_tokens(target, prefixes, toks, p, q, pos, cfg, u):
+    """Lossless chains of heads 1..n started after token t, for t in pos (part 3 of the module docstring): q (B, S, n,
+    vocab) the guided heads, u (B, S, n) the uniforms of their draws, p (B, N, vocab) the guided target along toks ->
+    expected tokens per target forward given the draws, (B, S, n): entry m - 1 for the chain of heads 1..m."""
+    B, S, n, _ = q.shape
+    P = target.args.prefix_len
+    drafted = draw(q, u)
+    target.setup_caches(2 * B)
+    target(torch.cat(prefixes), toks[:, :-1].repeat(2, 1))  # the image's own keys and values, cond rows then uncond
+    image_kv = [(layer.attn.kv_cache.k.clone(), layer.attn.kv_cache.v.clone()) for layer in target.layers]
+    ratio = torch.empty(B, S, n)
+    for s, t in enumerate(pos.tolist()):
+        d = drafted[:, s]
+        p_chain = p[:, t + 1:t + 2]  # the first drafted token is judged after the image's tokens 0..t
+        if n > 1:  # the others after the drafted ones before them: one verification pass, as in the engine
+            logits = target(None, d[:, :-1].repeat(2, 1), start=P + t + 1)
+            p_chain = torch.cat([p_chain, F.softmax(logits[B:] + cfg * (logits[:B] - logits[B:]), -1)], 1)
+            for layer, (k, v) in zip(target.layers, image_kv):  # the image's tokens back for the next position
+                c, span = layer.attn.kv_cache, slice(P + t + 1, P + t + n)
+                c.k[:, :, span], c.v[:, :, span] = k[:, :, span], v[:, :, span]
+        pick = lambda dist: dist.gather(-1, d[..., None])[..., 0]
+        ratio[:, s] = (pick(p_chain) / pick(q[:, s])).clamp(max=1)
+    for layer in target.layers:
+        layer.attn.kv_cache = None
+    return 1 + ratio.cumprod(-1).cumsum(-1)
 
 
 @torch.no_grad()
 def sampled_chains(drafts, text, target, tok, captions, cfg, seed=0, bs=16):
     """Part 3 of the module docstring -> {variant: dict(images, overlap, agree_guided, tokens_per_forward)}; with two
-    drafts the first also gets ahead_on_images."""
+    drafts the first also gets ahead_on_images (share of images where its chains carry more) and lead (mean per-image
+    difference in tokens per forward, and its standard error)."""
     seqs = decode(text, target, tok, captions, cfg, 1.0, seed, bs)
     grid, N = target.args.grid, seqs.shape[1]
     horiz = {v: [k for k in d.args.offsets if k < grid] for v, d in drafts.items()}
@@ -120,14 +156,16 @@ def sampled_chains(drafts, text, target, tok, captions, cfg, seed=0, bs=16):
     overlap, agree, per_image = ({v: [] for v in drafts} for _ in range(3))
     for i in range(0, len(captions), bs):
         toks = seqs[i:i + bs]
-        pc, pu = text(tok.batch(captions[i:i + bs])), text.null_prefix.expand(len(toks), -1, -1)
-        (hc, lc), (hu, lu) = target_features(target, pc, toks), target_features(target, pu, toks)
+        prefixes = text(tok.batch(captions[i:i + bs])), text.null_prefix.expand(len(toks), -1, -1)
+        (hc, lc), (hu, lu) = (target_features(target, pre, toks) for pre in prefixes)
         p = F.softmax(lu + cfg * (lc - lu), -1)
+        u = torch.rand(len(toks), len(pos), n_max, generator=torch.Generator().manual_seed(seed + i))  # shared: paired
         for v, d in drafts.items():
-            alpha, hits = acceptance(d, target, (pc, pu), (hc, hu), p, toks, horiz[v][:n_max], pos, cfg)
+            q = guided_heads(d, target, prefixes, (hc, hu), toks, horiz[v][:n_max], pos, cfg)
+            alpha, hits = acceptance(q, p, horiz[v][:n_max], pos)
             overlap[v].append(alpha.mean(1))
             agree[v].append(hits.float().mean(1))
-            per_image[v].append(chain_tokens_per_forward(alpha))
+            per_image[v].append(chain_tokens(target, prefixes, toks, p, q, pos, cfg, u).mean(1))
     out = {}
     for v in drafts:
         ov, ag, tpf = (torch.cat(x[v]).mean(0).tolist() for x in (overlap, agree, per_image))
@@ -135,9 +173,12 @@ def sampled_chains(drafts, text, target, tok, captions, cfg, seed=0, bs=16):
                       overlap={k: round(a, 4) for k, a in zip(horiz[v], ov)},
                       agree_guided={k: round(a, 4) for k, a in zip(horiz[v], ag)},
                       tokens_per_forward={n + 1: round(a, 3) for n, a in enumerate(tpf)})
-    if len(drafts) == 2:  # paired: share of the images on which the first draft's chains carry more tokens per forward
+    if len(drafts) == 2:
         (first, a), (_, b) = ((v, torch.cat(per_image[v])) for v in drafts)
-        out[first]["ahead_on_images"] = {n + 1: round(x, 3) for n, x in enumerate((a > b).float().mean(0).tolist())}
+        diff = a - b
+        out[first]["ahead_on_images"] = {n + 1: round(x, 3) for n, x in enumerate((diff > 0).float().mean(0).tolist())}
+        se = diff.std(0) / len(diff) ** 0.5 if len(diff) > 1 else torch.zeros(diff.shape[1])
+        out[first]["lead"] = {n + 1: [round(m, 3), round(e, 3)] for n, (m, e) in enumerate(zip(diff.mean(0).tolist(), se.tolist()))}
     return out
 
 
@@ -222,14 +263,15 @@ def table(m):
             (f" {cell(m[v]['greedy']['tokens_per_forward'], n)}" if "greedy" in m[v] else "") for v in vs))
     if "sampled" in m[vs[0]]:
         s = {v: m[v]["sampled"] for v in vs}
-        ahead = s[vs[0]].get("ahead_on_images", {})
+        ahead, lead = s[vs[0]].get("ahead_on_images", {}), s[vs[0]].get("lead", {})
         lines += ["", f"lossless chains at temperature 1 on {s[vs[0]]['images']} fresh target samples: acceptance of head n "
-                  f"(sum min(p, q)), expected tokens per target forward of chains of n" +
-                  (f", share of images where {vs[0]} carries more" if ahead else ""),
-                  "n  " + "  ".join(f"{v + ' accept':>14} {v + ' tok/fwd':>14}" for v in vs) + (f" {'ahead':>8}" if ahead else "")]
+                  f"(sum min(p, q)), tokens per target forward of chains of n (run as the engine verifies)" +
+                  (f", share of images where {vs[0]} carries more, its lead per image +- standard error" if ahead else ""),
+                  "n  " + "  ".join(f"{v + ' accept':>14} {v + ' tok/fwd':>14}" for v in vs) +
+                  (f" {'ahead':>8} {'lead':>15}" if ahead else "")]
         for n in s[vs[0]]["tokens_per_forward"]:
             lines.append(f"{n:<2} " + "  ".join(f"{cell(s[v]['overlap'], n)} {cell(s[v]['tokens_per_forward'], n)}" for v in vs) +
-                         (f" {ahead[n]:8.3f}" if ahead else ""))
+                         (f" {ahead[n]:8.3f} {lead[n][0]:+7.3f} +- {lead[n][1]:.3f}" if ahead else ""))
     return "\n".join(lines)
 
 
