@@ -84,8 +84,7 @@ def decode(text, target, tok, captions, cfg, temperature, seed=0, bs=16):
     -> tokens (n, 256); the target is left ready for full-sequence passes (target_features)."""
     seqs = torch.cat([generate(text, target, tok.batch(captions[i:i + bs]), len(captions[i:i + bs]), cfg, temperature, seed=seed + i)
                       for i in range(0, len(captions), bs)])
-    for layer in target.layers:
-        layer.attn.kv_cache = None
+    target.drop_caches()
     return seqs
 
 
@@ -116,31 +115,36 @@ def draw(q, u):
 
 
 @torch.no_grad()
-def chain_tokens(target, prefixes, toks, p, q, pos, cfg, u):
-    """Lossless chains of heads 1..n started after token t, for t in pos (part 3 of the module docstring): q (B, S, n,
-    vocab) the guided heads, u (B, S, n) the uniforms of their draws, p (B, N, vocab) the guided target along toks ->
-    expected tokens per target forward given the draws, (B, S, n): entry m - 1 for the chain of heads 1..m."""
-    B, S, n, _ = q.shape
+def chain_tokens(target, prefixes, toks, p, qs, pos, cfg, u):
+    """Lossless chains of heads 1..n started after token t, for t in pos (part 3 of the module docstring), for each draft:
+    qs its guided heads (B, S, n, vocab) each, u (B, S, n) the uniforms of their draws, p (B, N, vocab) the guided target
+    along toks -> per draft, expected tokens per target forward given the draws, (B, S, n): entry m - 1 for the chain
+    of heads 1..m. The image's KV cache is filled once for all drafts."""
+    B, S, n, _ = qs[0].shape
     P = target.args.prefix_len
-    drafted = draw(q, u)
     target.setup_caches(2 * B)
     target(torch.cat(prefixes), toks[:, :-1].repeat(2, 1))  # the image's own keys and values, cond rows then uncond
     image_kv = [(layer.attn.kv_cache.k.clone(), layer.attn.kv_cache.v.clone()) for layer in target.layers]
-    ratio = torch.empty(B, S, n)
-    for s, t in enumerate(pos.tolist()):
-        d = drafted[:, s]
+
+    def ratios(t, q, d):
+        """min(1, p_j(d_j) / q_j(d_j)) of the tokens d (B, n) drafted after token t from heads q (B, n, vocab)."""
         p_chain = p[:, t + 1:t + 2]  # the first drafted token is judged after the image's tokens 0..t
         if n > 1:  # the others after the drafted ones before them: one verification pass, as in the engine
             logits = target(None, d[:, :-1].repeat(2, 1), start=P + t + 1)
             p_chain = torch.cat([p_chain, F.softmax(logits[B:] + cfg * (logits[:B] - logits[B:]), -1)], 1)
-            for layer, (k, v) in zip(target.layers, image_kv):  # the image's tokens back for the next position
+            for layer, (k, v) in zip(target.layers, image_kv):  # the image's tokens back for the next chain
                 c, span = layer.attn.kv_cache, slice(P + t + 1, P + t + n)
                 c.k[:, :, span], c.v[:, :, span] = k[:, :, span], v[:, :, span]
         pick = lambda dist: dist.gather(-1, d[..., None])[..., 0]
-        ratio[:, s] = (pick(p_chain) / pick(q[:, s])).clamp(max=1)
-    for layer in target.layers:
-        layer.attn.kv_cache = None
-    return 1 + ratio.cumprod(-1).cumsum(-1)
+        return (pick(p_chain) / pick(q)).clamp(max=1)
+
+    out = []
+    for q in qs:
+        drafted = draw(q, u)
+        ratio = torch.stack([ratios(t, q[:, s], drafted[:, s]) for s, t in enumerate(pos.tolist())], 1)
+        out.append(1 + ratio.cumprod(-1).cumsum(-1))
+    target.drop_caches()
+    return out
 
 
 @torch.no_grad()
@@ -160,12 +164,12 @@ def sampled_chains(drafts, text, target, tok, captions, cfg, seed=0, bs=16):
         (hc, lc), (hu, lu) = (target_features(target, pre, toks) for pre in prefixes)
         p = F.softmax(lu + cfg * (lc - lu), -1)
         u = torch.rand(len(toks), len(pos), n_max, generator=torch.Generator().manual_seed(seed + i))  # shared: paired
-        for v, d in drafts.items():
-            q = guided_heads(d, target, prefixes, (hc, hu), toks, horiz[v][:n_max], pos, cfg)
+        qs = {v: guided_heads(d, target, prefixes, (hc, hu), toks, horiz[v][:n_max], pos, cfg) for v, d in drafts.items()}
+        for (v, q), tokens in zip(qs.items(), chain_tokens(target, prefixes, toks, p, list(qs.values()), pos, cfg, u)):
             alpha, hits = acceptance(q, p, horiz[v][:n_max], pos)
             overlap[v].append(alpha.mean(1))
             agree[v].append(hits.float().mean(1))
-            per_image[v].append(chain_tokens(target, prefixes, toks, p, q, pos, cfg, u).mean(1))
+            per_image[v].append(tokens.mean(1))
     out = {}
     for v in drafts:
         ov, ag, tpf = (torch.cat(x[v]).mean(0).tolist() for x in (overlap, agree, per_image))

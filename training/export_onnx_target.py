@@ -105,8 +105,7 @@ def parity(model: Transformer, path: str, n_tokens: int, seed: int = 0, batch: i
     ref = [model(prefix, tokens[:, :0])[:, -1]]
     for t in range(n_tokens):
         ref.append(model(None, tokens[:, t:t + 1], start=a.prefix_len + t)[:, -1])
-    for layer in model.layers:
-        layer.attn.kv_cache = None
+    model.drop_caches()
 
     sess = ReferenceEvaluator(path)
     pk = np.zeros((a.n_layers, batch, a.n_heads, 0, a.head_dim), np.float32)

@@ -154,6 +154,11 @@ class Transformer(nn.Module):
         for layer in self.layers:
             layer.attn.kv_cache = KVCache(batch, self.args.n_heads, self.args.prefix_len + self.args.grid ** 2, self.args.head_dim, device)
 
+    def drop_caches(self):
+        """Back to full-sequence passes (training, target_features) after KV-cached decoding."""
+        for layer in self.layers:
+            layer.attn.kv_cache = None
+
     def forward(self, prefix, tokens, start=0):
         """Training / first call: prefix (B, P, dim) and image tokens 0..T-1 as inputs -> logits (B, T+1, vocab), row j
         predicts image token j. With caches set up, later calls pass prefix=None and the tokens that sit at sequence

@@ -70,7 +70,7 @@ def test_chain_tokens_match_brute_force():
     pos = torch.arange(13)
     q = guided_heads(draft, target, (pc, pu), hidden, toks, [1, 2, 3], pos, CFG)
     u = torch.rand(2, 13, 3, generator=torch.Generator().manual_seed(0))
-    got = chain_tokens(target, (pc, pu), toks, p, q, pos, CFG, u)
+    got, = chain_tokens(target, (pc, pu), toks, p, [q], pos, CFG, u)
     assert got.shape == (2, 13, 3) and all(layer.attn.kv_cache is None for layer in target.layers)
     for t in (0, 5, 6, 12):
         d = draw(q[:, t], u[:, t])  # (2, 3)
@@ -91,8 +91,8 @@ def test_chain_of_one_averages_to_its_acceptance():
     rep = lambda x: x.expand(R, *x.shape[1:])
     q = guided_heads(draft, target, prefixes, hidden, toks, [1], pos, CFG)
     alpha, _ = acceptance(q, p, [1], pos)
-    tokens = chain_tokens(target, tuple(map(rep, prefixes)), rep(toks), rep(p), rep(q), pos, CFG,
-                          torch.rand(R, 13, 1, generator=torch.Generator().manual_seed(1)))
+    tokens, = chain_tokens(target, tuple(map(rep, prefixes)), rep(toks), rep(p), [rep(q)], pos, CFG,
+                           torch.rand(R, 13, 1, generator=torch.Generator().manual_seed(1)))
     assert torch.allclose(tokens.mean(0)[:, 0] - 1, alpha[0, :, 0], atol=0.04)  # ~4 standard errors at R = 3000
 
 
