@@ -18,11 +18,13 @@ import { HawkDrafter } from '../workers/decoding/hawkDrafter';
 import type { SamplingSettings } from '../workers/decoding/logitsProcessing';
 import { seededUniform } from '../workers/decoding/prng';
 import type { LoadedModels } from '../workers/engine/generation';
+import { DEFAULT_SETTINGS } from '../src/settings';
 import { backendOf, commandLineOptions, shippedModels } from './node/shipped';
 
 const args = commandLineOptions();
 const WARM_UP = 8;
-const CFG = 3;
+/** The app's guidance (scale and plausibility cut). */
+const GUIDANCE = { scale: DEFAULT_SETTINGS.cfgScale, plausibility: DEFAULT_SETTINGS.plausibility };
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,7 +52,7 @@ async function timeSteps(m: LoadedModels, drafter: Drafter | null, n: number, to
   if (drafter instanceof HawkDrafter) drafter.start(cond, m.nullPrefix);
   const ms: number[] = [];
   let steps = 0;
-  await decode(new GuidedTarget(m.target, CFG), cond, m.nullPrefix, {
+  await decode(new GuidedTarget(m.target, GUIDANCE), cond, m.nullPrefix, {
     sampling, seed: 1, length: tokens, drafter, n,
     onStep: (s) => { if (steps++ >= WARM_UP) ms.push(s.ms); },
   });
@@ -80,12 +82,12 @@ async function main(): Promise<number> {
     record('ar', await timeSteps(m, null, 0, tokens, sampling, prompt));
     for (const n of ns) {
       record(`verify${n}`, await timeSteps(m, repeatLastToken(n, V), n, tokens, sampling, prompt));
-      record(`hawk${n}`, await timeSteps(m, new HawkDrafter(hawk, { n, vsd: 0, width: 1, sampling, cfgScale: CFG }, seededUniform(rep)), n, tokens, sampling, prompt));
+      record(`hawk${n}`, await timeSteps(m, new HawkDrafter(hawk, { n, vsd: 0, width: 1, sampling, guidance: GUIDANCE }, seededUniform(rep)), n, tokens, sampling, prompt));
     }
     console.error(`repeat ${rep + 1}/${reps} done`);
   }
   const ar = median(runs.get('ar')!.ms);
-  console.log(`\n${adapter}, ${availableParallelism()} cores; "${prompt}", ${tokens} tokens, temperature ${temperature}, CFG ${CFG}, ${reps} repeats; median ms per step`);
+  console.log(`\n${adapter}, ${availableParallelism()} cores; "${prompt}", ${tokens} tokens, temperature ${temperature}, CFG ${GUIDANCE.scale} (cut ${GUIDANCE.plausibility}), ${reps} repeats; median ms per step`);
   console.table(ns.map((n) => {
     const verify = median(runs.get(`verify${n}`)!.ms), h = runs.get(`hawk${n}`)!, step = median(h.ms);
     return {

@@ -193,6 +193,7 @@ test('history from localStorage is shown, and a click restores its text and sett
   await expect(field(page, 'Speculation length')).toHaveValue('5');
   await expect(field(page, 'Seed')).toHaveValue('77');
   await expect(field(page, 'Top-p')).toHaveValue('0.9');
+  await expect(field(page, 'Plausibility cut')).toHaveValue('0'); // saved before the cut existed: made without it
   await expect(page.getByLabel('Automatic speculation')).toBeChecked();
   await page.getByRole('button', { name: 'Clear' }).click();
   await expect(item).toHaveCount(0);

@@ -48,7 +48,7 @@ export function entryFromSummary(summary: GenerationSummary, thumbnail: string):
 /** Same image distribution: a plain-AR run only counts as a baseline if these all match. */
 export function sameSampling(a: { prompt: string; settings: GenerateSettings }, b: { prompt: string; settings: GenerateSettings }): boolean {
   const x = a.settings, y = b.settings;
-  return a.prompt === b.prompt && x.seed === y.seed && x.temperature === y.temperature && x.topK === y.topK && x.topP === y.topP && x.cfgScale === y.cfgScale;
+  return a.prompt === b.prompt && x.seed === y.seed && x.temperature === y.temperature && x.topK === y.topK && x.topP === y.topP && x.cfgScale === y.cfgScale && x.plausibility === y.plausibility;
 }
 
 /** The newest plain-AR (n = 0) run of the same prompt, seed and sampling on the same backend. */
@@ -56,9 +56,14 @@ export function findArBaseline(history: readonly HistoryEntry[], run: { prompt: 
   return history.find((h) => h.settings.n === 0 && h.backend === run.backend && sameSampling(h, run)) ?? null;
 }
 
+/** Entries saved before the plausibility cut existed were generated without it: restoring one must not add it. */
+function withoutCutIfOlder(h: HistoryEntry): HistoryEntry {
+  return typeof h.settings?.plausibility === 'number' ? h : { ...h, settings: { ...h.settings, plausibility: 0 } };
+}
+
 export function loadHistory(): HistoryEntry[] {
   const raw = readJson<HistoryEntry[]>(KEYS.history);
-  return Array.isArray(raw) ? raw.filter((h) => h && typeof h.prompt === 'string' && typeof h.thumbnail === 'string').slice(0, MAX_HISTORY) : [];
+  return Array.isArray(raw) ? raw.filter((h) => h && typeof h.prompt === 'string' && typeof h.thumbnail === 'string').slice(0, MAX_HISTORY).map(withoutCutIfOlder) : [];
 }
 
 /** Drops the oldest entries until the browser accepts the write. */

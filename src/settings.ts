@@ -19,6 +19,7 @@ export const DEFAULT_SETTINGS: GenerateSettings = {
   topK: 0,
   topP: 1,
   cfgScale: 3,
+  plausibility: 0.02,
   seed: 1,
   acceptance: 'lossless',
   draft: 'hawk',
@@ -44,7 +45,7 @@ interface NumberRule {
   help: string;
 }
 
-export const NUMBER_RULES: Record<'n' | 'vsd' | 'treeWidth' | 'temperature' | 'topK' | 'topP' | 'cfgScale' | 'seed', NumberRule> = {
+export const NUMBER_RULES: Record<'n' | 'vsd' | 'treeWidth' | 'temperature' | 'topK' | 'topP' | 'cfgScale' | 'plausibility' | 'seed', NumberRule> = {
   n: { min: 0, max: 8, integer: true, label: 'Speculation length', help: 'Tokens the draft proposes along the row per step; 0 is plain autoregressive decoding.' },
   vsd: { min: 0, max: 2, integer: true, label: 'Vertical depth', help: 'Rows below for which the draft keeps a guess, used when decoding reaches them.' },
   treeWidth: { min: 1, max: 4, integer: true, label: 'Tree width', help: 'Candidates per drafted position; more than 1 verifies a tree in one forward pass.' },
@@ -52,6 +53,7 @@ export const NUMBER_RULES: Record<'n' | 'vsd' | 'treeWidth' | 'temperature' | 't
   topK: { min: 0, max: 1024, integer: true, label: 'Top-k', help: 'Sample only among the k most likely tokens; 0 turns it off.' },
   topP: { min: 0.01, max: 1, integer: false, label: 'Top-p', help: 'Sample only among the most likely tokens whose probabilities add up to p; 1 turns it off.' },
   cfgScale: { min: 1, max: 10, integer: false, label: 'Guidance scale', help: 'How strongly the image follows the prompt (classifier-free guidance); 1 turns it off.' },
+  plausibility: { min: 0, max: 1, integer: false, label: 'Plausibility cut', help: 'Guidance may pick only tokens the prompt-conditioned model finds at least this fraction as likely as its favourite; stops it amplifying noise in rare tokens. 0 turns it off.' },
   seed: { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Seed', help: 'The same seed and settings give the same image.' },
 };
 

@@ -132,6 +132,8 @@ export interface GenerateSettings {
   topP: number;
   /** Classifier-free guidance scale, 1 (off) … 10. */
   cfgScale: number;
+  /** Guidance's plausibility cut, 0 (off) … 1: only tokens the prompt-conditioned model finds at least this fraction as likely as its favourite. */
+  plausibility: number;
   seed: number;
   /** Lossless speculative sampling, or relaxed (faster, not the target's distribution). */
   acceptance: 'lossless' | 'relaxed';

@@ -8,6 +8,7 @@ import type { Backend, Tensor } from '../workers/backend/backend';
 import { type DraftCandidate, type DraftRequest, type Drafter, type Proposal, type StepStats, decode } from '../workers/decoding/decoder';
 import { GuidedTarget } from '../workers/decoding/guidedTarget';
 import { sampleIndex } from '../workers/decoding/acceptance';
+import { CUT_LOGIT } from '../workers/decoding/logitsProcessing';
 import { TargetModel, uploadTargetWeights } from '../workers/model/target';
 import { cpu, randomF32, rng } from './harness';
 import { tinyConfig, tinyWeights } from './tinyTarget';
@@ -15,6 +16,8 @@ import { tinyConfig, tinyWeights } from './tinyTarget';
 const cfg = tinyConfig;
 const N = cfg.grid ** 2;
 const model = new TargetModel(cpu, cfg, uploadTargetWeights(cpu, cfg, tinyWeights(cfg, 1, 0.8)));
+/** No guidance, the plausibility cut alone (one sequence): some of the 6 tokens get probability 0. */
+const CUT_ONLY = { scale: 1, plausibility: 0.2 };
 
 function prefixes(seed: number): [Tensor, Tensor] {
   return [cpu.upload(randomF32(cfg.prefixLen * cfg.dim, seed), [cfg.prefixLen, cfg.dim]), cpu.upload(randomF32(cfg.prefixLen * cfg.dim, seed + 1000), [cfg.prefixLen, cfg.dim])];
@@ -80,7 +83,7 @@ class RandomDrafter implements Drafter {
 
 async function run(opts: { seed: number; temperature: number; drafter: Drafter | null; n: number; cfgScale?: number; prefixSeed?: number; steps?: StepStats[] }): Promise<number[]> {
   const [c, u] = prefixes(opts.prefixSeed ?? 3);
-  const target = new GuidedTarget(model, opts.cfgScale ?? 2);
+  const target = new GuidedTarget(model, { scale: opts.cfgScale ?? 2, plausibility: 0.05 });
   return decode(target, c, u, {
     sampling: { temperature: opts.temperature, topK: 0, topP: 1 }, seed: opts.seed, length: N, drafter: opts.drafter, n: opts.n,
     onStep: (s) => opts.steps?.push(s),
@@ -129,11 +132,13 @@ describe('sampling', () => {
       q[k % 2 === 0 ? 1 : 4] += 0.7;
       return q;
     });
+    // The cut removes tokens here (the first token's distribution has some), so proposals of cut tokens get rejected.
+    expect((await new GuidedTarget(m, CUT_ONLY).prefill(prefix, null)).logits.includes(CUT_LOGIT)).toBe(true);
     for (let s = 0; s < runs; s++) {
       const opts = { sampling: { temperature: 1, topK: 0, topP: 1 }, length: small.grid ** 2 };
-      const ar = await decode(new GuidedTarget(m, 1), prefix, null, { ...opts, seed: 10_000 + s, drafter: null, n: 0 });
+      const ar = await decode(new GuidedTarget(m, CUT_ONLY), prefix, null, { ...opts, seed: 10_000 + s, drafter: null, n: 0 });
       const drafter = new RandomDrafter(rng(s), 2, peaked, where === 'device' ? cpu : undefined);
-      const spec = await decode(new GuidedTarget(m, 1), prefix, null, { ...opts, seed: 20_000 + s, drafter, n: 4 });
+      const spec = await decode(new GuidedTarget(m, CUT_ONLY), prefix, null, { ...opts, seed: 20_000 + s, drafter, n: 4 });
       positions.forEach((p, i) => { counts.ar[i][ar[p]]++; counts.spec[i][spec[p]]++; });
     }
     // Two-sample chi-square summed over positions (bins with < 10 draws pooled), against the p = 0.001

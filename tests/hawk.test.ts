@@ -9,6 +9,7 @@ import type { WebGpuBackend } from '../workers/backend/webgpu/webgpuBackend';
 import { type StepStats, decode } from '../workers/decoding/decoder';
 import { GuidedTarget } from '../workers/decoding/guidedTarget';
 import { HawkDrafter } from '../workers/decoding/hawkDrafter';
+import { CUT_LOGIT } from '../workers/decoding/logitsProcessing';
 import { seededUniform } from '../workers/decoding/prng';
 import { DraftModel, uploadDraftWeights } from '../workers/model/draft';
 import { TargetModel, uploadTargetWeights } from '../workers/model/target';
@@ -16,6 +17,8 @@ import { cpu, diff, gpuBackend, randomF32, record } from './harness';
 import { tinyConfig, tinyDraftConfig, tinyDraftWeights, tinyWeights } from './tinyTarget';
 
 const N = tinyConfig.grid ** 2;
+/** Guidance as the app runs it: scale and plausibility cut (the cut removes some of the tiny vocabulary's tokens). */
+const GUIDANCE = { scale: 2, plausibility: 0.05 };
 
 function models(b: Backend, spatial: boolean) {
   const target = new TargetModel(b, tinyConfig, uploadTargetWeights(b, tinyConfig, tinyWeights(tinyConfig, 1, 0.8)));
@@ -34,9 +37,9 @@ async function generate(b: Backend, spatial: boolean, o: Run) {
   const { target, draft } = models(b, spatial);
   const sampling = { temperature: o.temperature ?? 0, topK: o.topK ?? 0, topP: 1 };
   const [c, u] = prefixes(b, o.prefixSeed);
-  const drafter = o.n > 0 ? new HawkDrafter(draft, { n: o.n, vsd: o.vsd, width: o.width, sampling, cfgScale: 2, sampleOnDevice: o.sampleOnDevice }, seededUniform(7)) : null;
+  const drafter = o.n > 0 ? new HawkDrafter(draft, { n: o.n, vsd: o.vsd, width: o.width, sampling, guidance: GUIDANCE, sampleOnDevice: o.sampleOnDevice }, seededUniform(7)) : null;
   drafter?.start(c, u);
-  return decode(new GuidedTarget(target, 2), c, u, { sampling, seed: 1, length: N, drafter, n: o.n, onStep: (s) => o.steps?.push(s) });
+  return decode(new GuidedTarget(target, GUIDANCE), c, u, { sampling, seed: 1, length: N, drafter, n: o.n, onStep: (s) => o.steps?.push(s) });
 }
 
 describe('greedy Hawk reproduces greedy AR', () => {
@@ -92,11 +95,11 @@ describe('drafting on the device', () => {
 async function firstProposal(b: Backend, temperature: number, sampleOnDevice: boolean) {
   const { target, draft } = models(b, true);
   const sampling = { temperature, topK: 0, topP: 1 };
-  const drafter = new HawkDrafter(draft, { n: 4, vsd: 1, width: 1, sampling, cfgScale: 2, sampleOnDevice }, seededUniform(7));
+  const drafter = new HawkDrafter(draft, { n: 4, vsd: 1, width: 1, sampling, guidance: GUIDANCE, sampleOnDevice }, seededUniform(7));
   const [c, u] = prefixes(b, 3);
   drafter.start(c, u);
   const P = tinyConfig.prefixLen;
-  const { hidden } = await new GuidedTarget(target, 2).prefill(c, u);
+  const { hidden } = await new GuidedTarget(target, GUIDANCE).prefill(c, u);
   const proposal = await drafter.propose({ tokens: [5], hidden: { tensor: hidden, batch: 2, perSequence: P, rows: [{ row: P - 1, input: -1 }] }, maxDepth: 4 });
   if (proposal.onDevice) proposal.onDevice.resolve(await b.readAll(proposal.onDevice.reads));
   return proposal.candidates.map((pool) => pool[0]);
@@ -133,13 +136,15 @@ describe('the draft on WebGPU equals the CPU oracle', () => {
   it('the guided target (cond + uncond as one batch) equals the CPU oracle', async () => {
     const run = async (b: Backend) => {
       const { target } = models(b, true);
-      const guided = new GuidedTarget(target, 2.5);
+      const guided = new GuidedTarget(target, { scale: 2.5, plausibility: 0.05 });
       const [c, u] = prefixes(b, 3);
       const first = await guided.prefill(c, u);
       const next = await guided.score([4, 9, 13], [0, 1, 2], tinyConfig.prefixLen, (i, j) => j <= i);
       return Float32Array.from([...first.logits, ...next.logits, ...(await b.read(next.hidden))]);
     };
-    const d = diff(await run(gpu), await run(cpu));
+    const oracle = await run(cpu);
+    expect(oracle.includes(CUT_LOGIT)).toBe(true); // the cut is exercised (cut on one side only would fail maxAbs)
+    const d = diff(await run(gpu), oracle);
     record('guided target (batch 2)', d);
     expect(d.maxAbs).toBeLessThan(1e-3);
   });

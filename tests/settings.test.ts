@@ -18,6 +18,8 @@ describe('settings validation', () => {
     expect(() => validateSettings({ acceptance: 'sloppy' as never })).toThrow(/Acceptance must be/);
     expect(() => validateSettings({ n: -1, cfgScale: 11 })).toThrow(/Speculation length .* Guidance scale/);
     expect(() => validateSettings(null)).toThrow('Settings must be an object.');
+    expect(() => validateSettings({ plausibility: 1.5 })).toThrow('Plausibility cut must be between 0 and 1; got 1.5.');
+    expect(() => validateSettings({ plausibility: -0.1 })).toThrow(/Plausibility cut must be between 0 and 1/);
   });
 });
 
@@ -29,6 +31,8 @@ const gpu = (adapter: Partial<Extract<Capabilities, { backend: 'webgpu' }>['gpu'
 describe('defaults', () => {
   it('are the shortest speculation, the fastest lossless setting measured on SwiftShader and on a real GPU', () => {
     expect(DEFAULT_SETTINGS).toMatchObject({ n: 1, vsd: 0, temperature: 1, acceptance: 'lossless', draft: 'hawk' });
+    // Guidance as training.guidance's defaults (the model card's grid and the drafts' generated images use them).
+    expect(DEFAULT_SETTINGS).toMatchObject({ cfgScale: 3, plausibility: 0.02 });
     expect(() => validateSettings(DEFAULT_SETTINGS)).not.toThrow();
   });
 

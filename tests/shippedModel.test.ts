@@ -29,7 +29,7 @@ const head = (row: Float32Array, n: number) => Array.from(row.subarray(0, n));
 
 /** Logits rows predicting each image token 0 … fixed.length (cond and uncond batched under CFG scale s). */
 async function logitRows(prefixCond: import('../workers/backend/backend').Tensor, prefixUncond: import('../workers/backend/backend').Tensor | null, s: number) {
-  const guided = new GuidedTarget(target, s);
+  const guided = new GuidedTarget(target, { scale: s, plausibility: 0 }); // golden.json: guidance without the cut
   const first = await guided.prefill(prefixCond, prefixUncond);
   const fixed: number[] = golden.fixed_tokens;
   const rest = await guided.score(fixed, fixed.map((_, i) => i), P, (i, j) => j <= i);

@@ -1,8 +1,9 @@
 """Hawk draft vs 1D ablation, side by side: python -m training.eval_draft [--n-val 128] [--n-greedy 32] [--n-sampled 96] [--cfg 3]
+[--plausibility 0.02]
 
 1. Teacher-forced on validation images (canonical captions): per-head top-1 agreement, draft argmax vs target argmax of the
-   cond distribution and of the guided one (guided = uncond + cfg * (cond - uncond), for target and draft alike), and the
-   mean accepted length for greedy chain drafting with horizontal heads 1..n: at each position t, how many of heads 1..n
+   cond distribution and of the guided one (training.guidance: uncond + cfg * (cond - uncond) with the plausibility cut, for
+   target and draft alike), and the mean accepted length for greedy chain drafting with horizontal heads 1..n: at each position t, how many of heads 1..n
    match the target's argmax at t+1..t+n consecutively (past the grid end counts as a miss).
 2. Exact greedy chain decoding, simulated: the target decodes val captions greedily with CFG (KV cache); on those sequences
    the target's guided argmax IS the next token, so "heads 1..m match" is exactly what verification would accept. Walking
@@ -31,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from training.draft import Draft, DraftArgs, target_features
+from training.guidance import CFG_SCALE, PLAUSIBILITY, Guidance
 from training.sample import generate
 from training.tokenize import load_tokens
 from training.train_draft import OUT, PUBLIC, ckpt_path, load_draft_f16, load_target, tiny_setup
@@ -38,7 +40,7 @@ from training.text import caption
 
 
 @torch.no_grad()
-def draft_argmax(draft, target, pc, pu, hc, hu, toks, cfg):
+def draft_argmax(draft, target, pc, pu, hc, hu, toks, g):
     """Draft argmax per head: cond and guided, (B, N, K) each; -1 where t + k is past the grid end."""
     gc, gu = draft.features(target, pc, hc, toks), draft.features(target, pu, hu, toks)
     N = toks.shape[1]
@@ -46,7 +48,7 @@ def draft_argmax(draft, target, pc, pu, hc, hu, toks, cfg):
     guided = cond.clone()
     for i, k in enumerate(draft.args.offsets):
         lc, lu = draft.head_logits(target, gc, k, toks, torch.arange(N - k)), draft.head_logits(target, gu, k, toks, torch.arange(N - k))
-        cond[:, :N - k, i], guided[:, :N - k, i] = lc.argmax(-1), (lu + cfg * (lc - lu)).argmax(-1)
+        cond[:, :N - k, i], guided[:, :N - k, i] = lc.argmax(-1), g(lc, lu).argmax(-1)
     return cond, guided
 
 
@@ -79,17 +81,18 @@ def chain_steps(match_row, n):
 
 
 @torch.no_grad()
-def decode(text, target, tok, captions, cfg, temperature, seed=0, bs=16):
+def decode(text, target, tok, captions, g, temperature, seed=0, bs=16):
     """The target's own images for captions, bs at a time (sample.generate: KV cache, CFG; temperature 0 is greedy)
     -> tokens (n, 256); the target is left ready for full-sequence passes (target_features)."""
-    seqs = torch.cat([generate(text, target, tok.batch(captions[i:i + bs]), len(captions[i:i + bs]), cfg, temperature, seed=seed + i)
+    seqs = torch.cat([generate(text, target, tok.batch(captions[i:i + bs]), len(captions[i:i + bs]), g.scale, temperature, seed=seed + i,
+                               plausibility=g.plausibility)
                       for i in range(0, len(captions), bs)])
     target.drop_caches()
     return seqs
 
 
 @torch.no_grad()
-def guided_heads(draft, target, prefixes, hidden, toks, ks, pos, cfg):
+def guided_heads(draft, target, prefixes, hidden, toks, ks, pos, g):
     """The draft's guided distributions q (B, S, K, vocab) of heads ks at positions pos (S,) of sequences toks (B, N),
     from the (cond, uncond) prefixes and the target's hidden states."""
     (pc, pu), (hc, hu) = prefixes, hidden
@@ -97,7 +100,7 @@ def guided_heads(draft, target, prefixes, hidden, toks, ks, pos, cfg):
     qs = []
     for k in ks:
         lc, lu = draft.head_logits(target, gc, k, toks, pos), draft.head_logits(target, gu, k, toks, pos)
-        qs.append(F.softmax(lu + cfg * (lc - lu), -1))
+        qs.append(F.softmax(g(lc, lu), -1))
     return torch.stack(qs, 2)
 
 
@@ -115,7 +118,7 @@ def draw(q, u):
 
 
 @torch.no_grad()
-def chain_tokens(target, prefixes, toks, p, qs, pos, cfg, u):
+def chain_tokens(target, prefixes, toks, p, qs, pos, g, u):
     """Lossless chains of heads 1..n started after token t, for t in pos (part 3 of the module docstring), for each draft:
     qs its guided heads (B, S, n, vocab) each, u (B, S, n) the uniforms of their draws, p (B, N, vocab) the guided target
     along toks -> per draft, expected tokens per target forward given the draws, (B, S, n): entry m - 1 for the chain
@@ -131,7 +134,7 @@ def chain_tokens(target, prefixes, toks, p, qs, pos, cfg, u):
         p_chain = p[:, t + 1:t + 2]  # the first drafted token is judged after the image's tokens 0..t
         if n > 1:  # the others after the drafted ones before them: one verification pass, as in the engine
             logits = target(None, d[:, :-1].repeat(2, 1), start=P + t + 1)
-            p_chain = torch.cat([p_chain, F.softmax(logits[B:] + cfg * (logits[:B] - logits[B:]), -1)], 1)
+            p_chain = torch.cat([p_chain, F.softmax(g(logits[:B], logits[B:]), -1)], 1)
             for layer, (k, v) in zip(target.layers, image_kv):  # the image's tokens back for the next chain
                 c, span = layer.attn.kv_cache, slice(P + t + 1, P + t + n)
                 c.k[:, :, span], c.v[:, :, span] = k[:, :, span], v[:, :, span]
@@ -148,11 +151,11 @@ def chain_tokens(target, prefixes, toks, p, qs, pos, cfg, u):
 
 
 @torch.no_grad()
-def sampled_chains(drafts, text, target, tok, captions, cfg, seed=0, bs=16):
+def sampled_chains(drafts, text, target, tok, captions, g, seed=0, bs=16):
     """Part 3 of the module docstring -> {variant: dict(images, overlap, agree_guided, tokens_per_forward)}; with two
     drafts the first also gets ahead_on_images (share of images where its chains carry more) and lead (mean per-image
     difference in tokens per forward, and its standard error)."""
-    seqs = decode(text, target, tok, captions, cfg, 1.0, seed, bs)
+    seqs = decode(text, target, tok, captions, g, 1.0, seed, bs)
     grid, N = target.args.grid, seqs.shape[1]
     horiz = {v: [k for k in d.args.offsets if k < grid] for v, d in drafts.items()}
     n_max = min(map(len, horiz.values()))
@@ -162,10 +165,10 @@ def sampled_chains(drafts, text, target, tok, captions, cfg, seed=0, bs=16):
         toks = seqs[i:i + bs]
         prefixes = text(tok.batch(captions[i:i + bs])), text.null_prefix.expand(len(toks), -1, -1)
         (hc, lc), (hu, lu) = (target_features(target, pre, toks) for pre in prefixes)
-        p = F.softmax(lu + cfg * (lc - lu), -1)
+        p = F.softmax(g(lc, lu), -1)
         u = torch.rand(len(toks), len(pos), n_max, generator=torch.Generator().manual_seed(seed + i))  # shared: paired
-        qs = {v: guided_heads(d, target, prefixes, (hc, hu), toks, horiz[v][:n_max], pos, cfg) for v, d in drafts.items()}
-        for (v, q), tokens in zip(qs.items(), chain_tokens(target, prefixes, toks, p, list(qs.values()), pos, cfg, u)):
+        qs = {v: guided_heads(d, target, prefixes, (hc, hu), toks, horiz[v][:n_max], pos, g) for v, d in drafts.items()}
+        for (v, q), tokens in zip(qs.items(), chain_tokens(target, prefixes, toks, p, list(qs.values()), pos, g, u)):
             alpha, hits = acceptance(q, p, horiz[v][:n_max], pos)
             overlap[v].append(alpha.mean(1))
             agree[v].append(hits.float().mean(1))
@@ -187,7 +190,7 @@ def sampled_chains(drafts, text, target, tok, captions, cfg, seed=0, bs=16):
 
 
 @torch.no_grad()
-def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, n_sampled=0, bs=16):
+def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, g, n_sampled=0, bs=16):
     res = {v: dict(agree_cond=0, agree_guided=0, acc_cond=0, acc_guided=0) for v in drafts}
     null = text.null_prefix
     for i in range(0, len(val_idx), bs):
@@ -197,8 +200,8 @@ def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, n_sam
         (hc, lc), (hu, lu) = target_features(target, pc, toks), target_features(target, pu, toks)
         for v, d in drafts.items():
             offs = list(d.args.offsets)
-            dc, dg = draft_argmax(d, target, pc, pu, hc, hu, toks, cfg)
-            mc, mg = dc == shifted(lc.argmax(-1), offs), dg == shifted((lu + cfg * (lc - lu)).argmax(-1), offs)
+            dc, dg = draft_argmax(d, target, pc, pu, hc, hu, toks, g)
+            mc, mg = dc == shifted(lc.argmax(-1), offs), dg == shifted(g(lc, lu).argmax(-1), offs)
             valid = dc >= 0
             w = len(b) / len(val_idx)
             r = res[v]
@@ -217,14 +220,14 @@ def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, n_sam
                       accepted_len_teacher_forced_guided={n + 1: a for n, a in enumerate(r["acc_guided"])})
     if n_greedy:
         items = [meta[j] for j in val_idx[:n_greedy]]
-        seqs = decode(text, target, tok, [caption(m) for m in items], cfg, 0.0, bs=len(items))  # one batch, as always
+        seqs = decode(text, target, tok, [caption(m) for m in items], g, 0.0, bs=len(items))  # one batch, as always
         pc, pu = text(tok.batch([caption(m) for m in items])), null.expand(len(items), -1, -1)
         (hc, lc), (hu, lu) = target_features(target, pc, seqs), target_features(target, pu, seqs)
-        self_check = ((lu + cfg * (lc - lu)).argmax(-1) == seqs).float().mean().item()  # KV-cached vs full pass, ~1.0
+        self_check = (g(lc, lu).argmax(-1) == seqs).float().mean().item()  # KV-cached vs full pass, ~1.0
         N = seqs.shape[1]
         for v, d in drafts.items():
             offs = list(d.args.offsets)
-            _, dg = draft_argmax(d, target, pc, pu, hc, hu, seqs, cfg)
+            _, dg = draft_argmax(d, target, pc, pu, hc, hu, seqs, g)
             match = dg == shifted(seqs, offs)
             horiz = [offs.index(k) for k in range(1, 9) if k in offs]
             steps = {n: sum(chain_steps(match[i][:, horiz], n) for i in range(len(items))) / len(items)
@@ -236,7 +239,7 @@ def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, cfg, n_sam
                 tokens_per_forward={n: round((N - 1) / s, 3) for n, s in steps.items()},
                 mean_accepted_per_step={n: round((N - 1) / s - 1, 3) for n, s in steps.items()})
     if n_sampled:
-        sampled = sampled_chains(drafts, text, target, tok, [caption(meta[j]) for j in val_idx[:n_sampled]], cfg)
+        sampled = sampled_chains(drafts, text, target, tok, [caption(meta[j]) for j in val_idx[:n_sampled]], g)
         for v in drafts:
             out[v]["sampled"] = sampled[v]
     return out
@@ -301,7 +304,8 @@ if __name__ == "__main__":
     ap.add_argument("--n-val", type=int, default=128)
     ap.add_argument("--n-greedy", type=int, default=32)
     ap.add_argument("--n-sampled", type=int, default=96, help="fresh T 1 target samples for part 3 (0: skip)")
-    ap.add_argument("--cfg", type=float, default=3.0)  # = export.CFG_SCALE
+    ap.add_argument("--cfg", type=float, default=CFG_SCALE)
+    ap.add_argument("--plausibility", type=float, default=PLAUSIBILITY, help="guidance's plausibility cut (training.guidance)")
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint or shipped model directory")
     a = ap.parse_args()
@@ -315,8 +319,8 @@ if __name__ == "__main__":
     drafts = load_drafts(["hawk", "ablation"], a.tiny)
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
     val_idx = random.Random(2).sample(val_idx, min(a.n_val, len(val_idx)))
-    metrics = evaluate(drafts, text, target, tok, meta, ids, val_idx, a.n_greedy, a.cfg, a.n_sampled)
-    metrics = dict(cfg=a.cfg, n_val=len(val_idx), target_step=target_step, variants=metrics)
+    metrics = evaluate(drafts, text, target, tok, meta, ids, val_idx, a.n_greedy, Guidance(a.cfg, a.plausibility), a.n_sampled)
+    metrics = dict(cfg=a.cfg, plausibility=a.plausibility, n_val=len(val_idx), target_step=target_step, variants=metrics)
     print(table(metrics["variants"]))
     path = os.path.join(OUT, f"draft_metrics{'_tiny' if a.tiny else ''}.json")
     json.dump(metrics, open(path, "w"), indent=1)

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from training.guidance import CFG_SCALE, PLAUSIBILITY, guide
 from training.target import ModelArgs, Transformer
 from training.text import PAD, UNK, TextArgs, TextEncoder, Tokenizer, words
 
@@ -19,7 +20,6 @@ OUT = os.path.join(ROOT, "training", "out")
 PUBLIC = os.path.join(ROOT, "public", "models")
 GOLDEN_PROMPTS = ["grinning face, twemoji, smile, happy", "red apple, fluent, fruit"]
 GOLDEN_TOKENS = [0, 1, 17]  # logits rows: predicts token 0 (from the prefix alone), token 1, token 17 (row 1, col 1)
-CFG_SCALE = 3.0
 
 
 def save_f16(module, path, skip=()):
@@ -85,7 +85,7 @@ def golden(text, target, tok, fixed_tokens):
         ids = tok.encode(p)
         prefix = text(torch.tensor([ids]))
         lc = target(prefix, toks[:, :rows])[0]
-        guided = lu + CFG_SCALE * (lc - lu)
+        guided = guide(lc, lu, CFG_SCALE, 0)  # without the cut: parity of the logits themselves
         out["prompts"].append(dict(
             prompt=p, words=words(p), word_ids=ids,
             prefix=[[round(x, 6) for x in v[:8].tolist()] for v in prefix[0]],
@@ -154,7 +154,9 @@ def main():
                          "text: embed.weight (frozen GloVe), proj.weight, bos, pos_emb, layers.{i}.*, norm.weight, queries, wq.weight, "
                          "wkv.weight, wo.weight, null_prefix"),
         cfg=dict(null_prefix="null_prefix (in text.safetensors, [P, dim]) replaces the text prefix for the unconditional row",
-                 formula="logits = uncond + scale * (cond - uncond)", default_scale=CFG_SCALE, trained_drop_rate=ck["train"]["cond_drop"]),
+                 formula="logits = uncond + scale * (cond - uncond); tokens whose cond logit is below max(cond) + "
+                         "ln(plausibility) are cut (training/guidance.py)", default_scale=CFG_SCALE,
+                 default_plausibility=PLAUSIBILITY, trained_drop_rate=ck["train"]["cond_drop"]),
         sampling=dict(temperature=1.0, top_k=0, note="top_k 0 = full distribution"),
         vq=dict(decoder="../vq/decoder.onnx", codebook="../vq/codebook.safetensors", input="ids int64 [1, rows, 16], rows 1..16",
                 output="rgb float32 [1, 3, rows*4, 64] in [0, 1]", codebook_size=vq_metrics["config"]["codebook_size"],

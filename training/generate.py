@@ -2,8 +2,8 @@
 samples, not only teacher-forced training images): python -m training.generate [--images 1024] [--batch 32] [--device cpu|cuda]
 -> training/out/generated.npz: ids (N, 256) int16, captions (N,) str (the exact caption each image was generated from).
 
-Captions are training-split captions with random tags (as in training), sampled with CFG 3 at temperature 1 (the app's
-defaults), under bf16 autocast where it pays (precision.bf16_pays): the draft trainer recomputes the target's distributions on these tokens in its own pass,
+Captions are training-split captions with random tags (as in training), sampled with CFG 3, plausibility cut 0.02 and
+temperature 1 (the app's defaults, training.guidance), under bf16 autocast where it pays (precision.bf16_pays): the draft trainer recomputes the target's distributions on these tokens in its own pass,
 so only the token sequences matter here.
 """
 import argparse
@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from training.precision import bf16_pays
+from training.guidance import CFG_SCALE, PLAUSIBILITY
 from training.sample import generate
 from training.text import caption
 from training.tokenize import load_tokens
@@ -25,7 +26,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=1024)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--cfg", type=float, default=3.0)
+    ap.add_argument("--cfg", type=float, default=CFG_SCALE)
+    ap.add_argument("--plausibility", type=float, default=PLAUSIBILITY)
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -43,10 +45,11 @@ def main():
     for i in range(0, a.images, a.batch):
         batch = captions[i:i + a.batch]
         with torch.no_grad(), torch.autocast(a.device, dtype=torch.bfloat16, enabled=bf16):
-            ids.append(generate(text, target, tok.batch(batch), len(batch), a.cfg, a.temperature, seed=a.seed + i).cpu())
+            ids.append(generate(text, target, tok.batch(batch), len(batch), a.cfg, a.temperature, seed=a.seed + i,
+                                          plausibility=a.plausibility).cpu())
         print(f"{i + len(batch)}/{a.images} images, {time.time() - t0:.0f} s", flush=True)
     np.savez(a.out, ids=torch.cat(ids).numpy().astype(np.int16), captions=np.array(captions), target_step=target_step,
-             cfg=a.cfg, temperature=a.temperature)
+             cfg=a.cfg, temperature=a.temperature, plausibility=a.plausibility)
     print("wrote", a.out)
 
 

@@ -1,6 +1,7 @@
 """Sample images from the trained target (plain AR with classifier-free guidance, KV cache).
 
-python -m training.sample "grinning face, twemoji" "red apple, fluent" [--cfg 3] [--temperature 1] [--top-k 0] [--target PATH]
+python -m training.sample "grinning face, twemoji" "red apple, fluent" [--cfg 3] [--plausibility 0.02] [--temperature 1] [--top-k 0]
+  [--target PATH]
 Writes training/out/samples.png (one row per prompt, 4 seeds each).
 python -m training.sample --model-card: the model card's grid (public/models/hawk-emoji/samples.png), one row per concept
 of MODEL_CARD_PROMPTS: the real image first, then 4 samples for its canonical caption. It also prints how recognisable
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 
 from training.evaluator import load_exported, prompt_retrieval
+from training.guidance import CFG_SCALE, PLAUSIBILITY, guide
 from training.text import caption
 from training.tokenize import load_tokens, load_vq
 from training.train_draft import OUT, PUBLIC, load_target
@@ -34,10 +36,10 @@ def sample_logits(logits, temperature, top_k, gen):
 
 
 @torch.no_grad()
-def generate(text, target, prefix_ids, n, cfg=3.0, temperature=1.0, top_k=0, seed=0):
+def generate(text, target, prefix_ids, n, cfg=CFG_SCALE, temperature=1.0, top_k=0, seed=0, plausibility=PLAUSIBILITY):
     """n images for one prompt (prefix_ids (1, L)), or one per prompt (prefix_ids (n, L)) -> token ids (n, 256) on the
-    models' device. Rows 0..n-1 conditional, n..2n-1 with the null prefix. The generator lives on that device too
-    (multinomial needs it there), so one seed draws other images on CUDA than on CPU."""
+    models' device, guided as training.guidance.guide says. Rows 0..n-1 conditional, n..2n-1 with the null prefix. The
+    generator lives on that device too (multinomial needs it there), so one seed draws other images on CUDA than on CPU."""
     device = target.output.weight.device
     gen = torch.Generator(device=device).manual_seed(seed)
     P = target.args.prefix_len
@@ -46,7 +48,7 @@ def generate(text, target, prefix_ids, n, cfg=3.0, temperature=1.0, top_k=0, see
     logits = target(prefix, torch.zeros(2 * n, 0, dtype=torch.long, device=device))[:, -1]
     out = []
     for t in range(target.args.grid ** 2):
-        guided = logits[n:] + cfg * (logits[:n] - logits[n:])
+        guided = guide(logits[:n], logits[n:], cfg, plausibility)
         tok = sample_logits(guided, temperature, top_k, gen)
         out.append(tok)
         if t + 1 < target.args.grid ** 2:
@@ -61,7 +63,8 @@ def main():
     ap.add_argument("prompts", nargs="*")
     ap.add_argument("--model-card", action="store_true", help="the model card's grid: MODEL_CARD_PROMPTS beside real images")
     ap.add_argument("--n", type=int, default=4)
-    ap.add_argument("--cfg", type=float, default=3.0)
+    ap.add_argument("--cfg", type=float, default=CFG_SCALE)
+    ap.add_argument("--plausibility", type=float, default=PLAUSIBILITY, help="guidance's plausibility cut (training.guidance); 0 = off")
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--top-k", type=int, default=0)
     ap.add_argument("--out", default=None, help="default training/out/samples.png; with --model-card, the model card's samples.png")
@@ -83,7 +86,8 @@ def main():
     out = a.out or os.path.join(PUBLIC if a.model_card else OUT, "samples.png")
     rows, samples = [], []
     for i, p in enumerate(prompts):
-        ids = generate(text, target, torch.tensor([tok.encode(p)]), a.n, a.cfg, a.temperature, a.top_k, seed=i).cpu()
+        ids = generate(text, target, torch.tensor([tok.encode(p)]), a.n, a.cfg, a.temperature, a.top_k, seed=i,
+                       plausibility=a.plausibility).cpu()
         imgs = vq.decode_ids(ids.view(-1, 16, 16)).permute(0, 2, 3, 1).mul(255).round().byte().numpy()
         rows.append(np.concatenate(([real[i]] if real is not None else []) + list(imgs), 1))
         samples.append(imgs)
@@ -93,7 +97,7 @@ def main():
     if a.model_card:
         evaluator, labels = load_exported(), [i for i in range(len(prompts)) for _ in range(a.n)]
         top1, cosine = prompt_retrieval(np.concatenate(samples), labels, prompts, evaluator)
-        print(f"recognisable (temperature {a.temperature}, CFG {a.cfg}): {top1:.3f} of the samples are closest to their own "
+        print(f"recognisable (temperature {a.temperature}, CFG {a.cfg}, plausibility {a.plausibility}): {top1:.3f} of the samples are closest to their own "
               f"caption among the {len(prompts)} (chance {1 / len(prompts):.3f}), mean cosine {cosine:.3f}")
         if real is not None:
             top1, cosine = prompt_retrieval(np.ascontiguousarray(real), list(range(len(prompts))), prompts, evaluator)

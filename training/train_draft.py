@@ -26,6 +26,7 @@ from safetensors.torch import save_file
 
 from training.draft import Draft, DraftArgs, distill_loss, target_features
 from training.export import load_shipped
+from training.guidance import guide
 from training.precision import bf16_pays
 from training.target import ModelArgs, Transformer, configs
 from training.text import TextArgs, TextEncoder, Tokenizer, caption
@@ -341,7 +342,7 @@ def draft_golden(paths, target_path=os.path.join(OUT, "target.pt"), cfg=3.0, pos
         draft = load_draft_f16(path)[0].eval()
         lc = draft(target, pc, hc, toks)[0]  # (N, K, vocab)
         lu = draft(target, pu, hu, toks)[0]
-        lg = lu + cfg * (lc - lu)
+        lg = guide(lc, lu, cfg, 0)
         out["variants"][v] = {f"t{t}": {f"k{k}": dict(cond=[round(x, 4) for x in lc[t, i, :16].tolist()],
                                                       guided=[round(x, 4) for x in lg[t, i, :16].tolist()],
                                                       argmax_cond=int(lc[t, i].argmax()), argmax_guided=int(lg[t, i].argmax()))

@@ -6,7 +6,7 @@ import { SourceOverlay } from './SourceOverlay';
 
 function keySettings(h: HistoryEntry): string {
   const s = h.settings;
-  return `${s.n === 0 ? 'plain AR' : `n ${s.n}`} · seed ${s.seed} · T ${s.temperature} · CFG ${s.cfgScale}`;
+  return `${s.n === 0 ? 'plain AR' : `n ${s.n}`} · seed ${s.seed} · T ${s.temperature} · CFG ${s.cfgScale}${s.plausibility ? ` · cut ${s.plausibility}` : ''}`;
 }
 
 export function HistoryGallery() {

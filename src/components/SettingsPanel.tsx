@@ -21,7 +21,7 @@ function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
-const STEPS: Partial<Record<NumberKey, number>> = { temperature: 0.05, topP: 0.01, cfgScale: 0.5 };
+const STEPS: Partial<Record<NumberKey, number>> = { temperature: 0.05, topP: 0.01, cfgScale: 0.5, plausibility: 0.01 };
 
 export function SettingsPanel() {
   const settings = useHawk((s) => s.settings);
@@ -74,6 +74,7 @@ export function SettingsPanel() {
         {number('topK')}
         {number('topP')}
         {number('cfgScale')}
+        {number('plausibility')}
         {number('seed', {
           children: <button type="button" className="secondary small" onClick={() => setSetting('seed', randomSeed())}>Randomise</button>,
         })}

@@ -7,9 +7,10 @@ import torch.nn.functional as F
 
 from training.draft import Draft, DraftArgs, target_features
 from training.eval_draft import acceptance, chain_tokens, draw, guided_heads, sampled_chains
+from training.guidance import Guidance
 from training.train_draft import tiny_setup
 
-CFG = 3.0
+CFG = Guidance(3.0, 0.7)  # the tiny models are nearly flat: a cut this high removes part of the vocabulary (checked below)
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny ops, one thread
 
 
@@ -23,17 +24,13 @@ def random_draft(target, spatial, seed):
     return d.eval()
 
 
-def guided(cond, uncond):
-    return uncond + CFG * (cond - uncond)
-
-
 def setup(n_images=2, seed=3):
     """Tiny models, a spatial draft with every part non-zero, and the guided target along n_images training grids."""
     text, target, tok, meta, ids = tiny_setup()
     toks = ids[:n_images]
     prefixes = text(tok.batch([f"w{i}" for i in range(n_images)])), text.null_prefix.expand(n_images, -1, -1)
     (hc, lc), (hu, lu) = (target_features(target, pre, toks) for pre in prefixes)
-    return target, random_draft(target, True, seed), toks, prefixes, (hc, hu), F.softmax(guided(lc, lu), -1)
+    return target, random_draft(target, True, seed), toks, prefixes, (hc, hu), F.softmax(CFG(lc, lu), -1)
 
 
 def test_draw_follows_the_distribution():
@@ -51,12 +48,13 @@ def test_acceptance_matches_brute_force():
     q = guided_heads(draft, target, (pc, pu), (hc, hu), toks, ks, pos, CFG)
     alpha, hits = acceptance(q, p, ks, pos)
     assert q.shape == (2, 13, 3, 32) and alpha.shape == hits.shape == (2, 13, 3)
+    assert 0.2 < (q == 0).float().mean() < 0.8 and 0.2 < (p == 0).float().mean() < 0.8  # the cut is exercised
     for t in (0, 5, 6, 12):  # first token, mid-row, where +2 and +3 wrap into the next row, the last row
         for j, k in enumerate(ks):
-            pt = F.softmax(guided(target(pc, toks[:, :t + k])[:, -1], target(pu, toks[:, :t + k])[:, -1]), -1)
+            pt = F.softmax(CFG(target(pc, toks[:, :t + k])[:, -1], target(pu, toks[:, :t + k])[:, -1]), -1)
             head = draft.args.offsets.index(k)
             dq = [draft(target, pre, h[:, :t + 1], toks[:, :t + 1], last_only=True)[:, head] for pre, h in ((pc, hc), (pu, hu))]
-            qt = F.softmax(guided(*dq), -1)
+            qt = F.softmax(CFG(*dq), -1)
             assert torch.allclose(q[:, t, j], qt, atol=1e-5)
             assert torch.allclose(alpha[:, t, j], torch.minimum(pt, qt).sum(-1), atol=1e-5)
             assert torch.equal(hits[:, t, j], qt.argmax(-1) == pt.argmax(-1))
@@ -77,7 +75,7 @@ def test_chain_tokens_match_brute_force():
         ratio = []
         for j in range(3):
             ctx = torch.cat([toks[:, :t + 1], d[:, :j]], 1)
-            pj = F.softmax(guided(target(pc, ctx)[:, -1], target(pu, ctx)[:, -1]), -1)
+            pj = F.softmax(CFG(target(pc, ctx)[:, -1], target(pu, ctx)[:, -1]), -1)
             qd = q[:, t, j].gather(-1, d[:, j:j + 1])[:, 0]
             ratio.append((pj.gather(-1, d[:, j:j + 1])[:, 0] / qd).clamp(max=1))
         assert torch.allclose(got[:, t], 1 + torch.stack(ratio, 1).cumprod(-1).cumsum(-1), atol=1e-5)

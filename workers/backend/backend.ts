@@ -14,6 +14,7 @@
  *   f16 weights are stored as IEEE half bit patterns (Uint16Array) and widened to f32 when loaded.
  * - token ids and positions: u32.
  */
+import type { Guidance } from '../decoding/logitsProcessing';
 
 export type DType = 'f32' | 'f16' | 'u32';
 
@@ -108,8 +109,13 @@ export interface Backend {
    * `attention` (qPos shared by the sequences).
    */
   windowAttention(q: Tensor, kCache: Tensor, vCache: Tensor, kvLen: number, qPos: Tensor, heads: number, window: LocalWindow, batch?: number): Tensor;
-  /** Classifier-free guidance: logits `[2M, V]` (cond rows then uncond rows) → uncond + scale·(cond − uncond) `[M, V]`. */
-  cfg(logits: Tensor, scale: number): Tensor;
+  /**
+   * Classifier-free guidance with the plausibility cut, row by row as `guideRow` (decoding/logitsProcessing.ts):
+   * logits `[2M, V]` (cond rows then uncond rows) → uncond + scale·(cond − uncond) `[M, V]`, CUT_LOGIT where cond is
+   * below its row's max + ln(plausibility). With scale 1 there is no unconditional sequence (`guidedSequences`):
+   * logits `[M, V]` are the cond rows, and only the cut applies.
+   */
+  cfg(logits: Tensor, guidance: Guidance): Tensor;
   /**
    * softmax(logits / temperature) per row, keeping only values ≥ the k-th largest logit (ties kept;
    * topK 0 = all). logits `[M, V]` → probabilities `[M, V]`. temperature > 0.

@@ -1,11 +1,12 @@
 /**
  * The target with classifier-free guidance: a conditional and an unconditional sequence run as one
  * batch of 2 (every weight is read once for both, attention handles the two caches in one
- * dispatch); the host receives guided logits uncond + s·(cond − uncond) in a single readback.
- * With s = 1 the unconditional sequence is skipped (guided = cond).
+ * dispatch); the host receives guided logits uncond + s·(cond − uncond), the plausibility cut
+ * applied (`guideRow`), in a single readback. With s = 1 the unconditional sequence is skipped.
  */
 import type { Backend, Tensor } from '../backend/backend';
 import { type KvCache, type TargetModel, batchedPositions, positionOf } from '../model/target';
+import { type Guidance, guidedSequences, needsGuiding } from './logitsProcessing';
 
 /** Which of the M new rows row i may attend to (besides every cached position before them). */
 export type NewRowVisibility = (i: number, j: number) => boolean;
@@ -22,11 +23,11 @@ export class GuidedTarget {
 
   constructor(
     readonly model: TargetModel,
-    readonly cfgScale: number,
+    readonly guidance: Guidance,
     /** Most rows one forward may add past the grid's last position (tree nodes beyond the end). */
     readonly scratchRows = 64,
   ) {
-    this.cache = model.newCache(scratchRows, this.guided ? 2 : 1);
+    this.cache = model.newCache(scratchRows, guidedSequences(guidance));
   }
 
   /** Sequences per forward: 2 with guidance (cond, uncond), else 1. */
@@ -35,7 +36,7 @@ export class GuidedTarget {
   }
 
   private get guided(): boolean {
-    return this.cfgScale !== 1;
+    return this.batch === 2;
   }
 
   private get backend(): Backend {
@@ -98,7 +99,7 @@ export class GuidedTarget {
     const out = this.model.forward(this.cache, x, start, posT, maskT);
     b.release(posT);
     b.release(maskT);
-    const guided = this.guided ? b.cfg(out.logits, this.cfgScale) : out.logits;
+    const guided = needsGuiding(this.guidance) ? b.cfg(out.logits, this.guidance) : out.logits;
     if (guided !== out.logits) b.release(out.logits);
     const [logits, ...also] = await b.readAll([guided, ...alsoRead]);
     b.release(guided);

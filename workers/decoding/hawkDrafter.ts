@@ -5,7 +5,8 @@
  *     `width − 1` more per offset become sibling leaves), and
  *   - vertical guesses for T+W·d, d = 1 … vsd, kept in the speculation cache until decoding reaches
  *     that row, where they join the horizontal candidates of the same position (the sampling pool).
- * With CFG the draft runs the cond and uncond sequences and guides its logits like the target.
+ * With CFG the draft runs the cond and uncond sequences and guides its logits like the target (the
+ * same scale and plausibility cut, so that q stays close to p).
  * Greedy mode proposes argmax / top-w tokens; sampling mode draws independent samples from the
  * processed draft distribution q, which lossless acceptance needs.
  * Candidates are drawn on the device and spliced into the target's input there, so a step is one
@@ -15,7 +16,7 @@ import type { Backend, Tensor } from '../backend/backend';
 import type { DraftCache, DraftModel } from '../model/draft';
 import { sampleIndex } from './acceptance';
 import type { DraftCandidate, DraftRequest, Drafter, Proposal } from './decoder';
-import { type SamplingSettings, processLogits } from './logitsProcessing';
+import { type Guidance, type SamplingSettings, guideRow, guidedSequences, needsGuiding, processLogits } from './logitsProcessing';
 
 export interface HawkSettings {
   /** Tokens per row proposed along the row (≤ the number of horizontal heads). */
@@ -25,7 +26,7 @@ export interface HawkSettings {
   /** Candidates per horizontal offset (1 = a chain). */
   width: number;
   sampling: SamplingSettings;
-  cfgScale: number;
+  guidance: Guidance;
   /**
    * Draw the candidates on the device where the settings allow (no top-p; trees only when sampling): draft and target
    * verification then share one submit and one readback per step. Default true; false forces the
@@ -46,7 +47,7 @@ export class HawkDrafter implements Drafter {
     readonly settings: HawkSettings,
     private readonly uniform: () => number,
   ) {
-    this.cache = draft.newCache(settings.cfgScale !== 1 ? 2 : 1);
+    this.cache = draft.newCache(guidedSequences(settings.guidance));
   }
 
   private get backend(): Backend {
@@ -117,9 +118,8 @@ export class HawkDrafter implements Drafter {
     const wanted = [...chain, ...vertical];
     const guided = (head: number): Float32Array => {
       const cond = logits.subarray(head * S * V, (head * S + 1) * V);
-      if (S === 1) return cond;
-      const uncond = logits.subarray((head * S + 1) * V, (head * S + 2) * V);
-      return cond.map((c, i) => uncond[i] + this.settings.cfgScale * (c - uncond[i]));
+      if (!needsGuiding(this.settings.guidance)) return cond;
+      return guideRow(cond, S === 1 ? cond : logits.subarray((head * S + 1) * V, (head * S + 2) * V), this.settings.guidance);
     };
     const greedy = this.greedy;
     const draw = (row: Float32Array, count: number, source: DraftCandidate['source']): DraftCandidate[] => {
@@ -155,8 +155,11 @@ export class HawkDrafter implements Drafter {
       // Head-major rows (head k: cond, uncond) → cond rows, then uncond rows, as `cfg` takes them.
       const order = b.upload(Uint32Array.from({ length: 2 * K }, (_, i) => 2 * (i % K) + Math.floor(i / K)), [2 * K]);
       const bySequence = b.embedding(logitsT, order);
-      guided = b.cfg(bySequence, this.settings.cfgScale);
+      guided = b.cfg(bySequence, this.settings.guidance);
       for (const t of [order, bySequence, logitsT]) b.release(t);
+    } else if (needsGuiding(this.settings.guidance)) {
+      guided = b.cfg(logitsT, this.settings.guidance);
+      b.release(logitsT);
     }
     // Token rows: the chain's first candidates (row i for head i), the vertical guesses, then candidate c ≥ 1 of
     // chain head i at d + vertical + (c − 1)·d + i.

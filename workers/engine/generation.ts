@@ -9,6 +9,7 @@ import type { Neighbourhoods } from '../decoding/acceptance';
 import { decode } from '../decoding/decoder';
 import { GuidedTarget } from '../decoding/guidedTarget';
 import { HawkDrafter } from '../decoding/hawkDrafter';
+import { guidedSequences } from '../decoding/logitsProcessing';
 import { seededUniform } from '../decoding/prng';
 import type { DraftModel } from '../model/draft';
 import type { TargetModel } from '../model/target';
@@ -42,15 +43,16 @@ export async function generateImage(
 ): Promise<GenerationSummary> {
   const cfg = m.target.cfg, W = cfg.grid;
   const sampling = { temperature: settings.temperature, topK: settings.topK, topP: settings.topP };
+  const guidance = { scale: settings.cfgScale, plausibility: settings.plausibility };
   if (settings.acceptance === 'relaxed' && !m.neighbourhoods) throw new Error('Relaxed acceptance needs the VQ codebook, which is not loaded.');
   const cond = m.encodePrompt(prompt);
-  const uncond = m.nullPrefix;
+  const uncond = guidedSequences(guidance) === 2 ? m.nullPrefix : null;
   const draft = settings.n > 0 ? m.drafts[settings.draft] : undefined;
   if (settings.n > 0 && !draft) throw new Error(`The ${settings.draft} draft model is not loaded; set the speculation length to 0 for plain decoding.`);
   const drafter = draft
-    ? new HawkDrafter(draft, { n: settings.n, vsd: settings.vsd, width: settings.treeWidth, sampling, cfgScale: settings.cfgScale }, seededUniform(settings.seed ^ 0x9e3779b9))
+    ? new HawkDrafter(draft, { n: settings.n, vsd: settings.vsd, width: settings.treeWidth, sampling, guidance }, seededUniform(settings.seed ^ 0x9e3779b9))
     : null;
-  drafter?.start(cond, settings.cfgScale !== 1 ? uncond : null);
+  drafter?.start(cond, uncond);
 
   const started = performance.now();
   const sources: TokenSource[] = [];
@@ -60,7 +62,7 @@ export async function generateImage(
   // Row decodes run one after another, off the decoding loop's critical path until the end.
   let pending: Promise<void> = Promise.resolve();
   try {
-    const tokens = await decode(new GuidedTarget(m.target, settings.cfgScale), cond, settings.cfgScale !== 1 ? uncond : null, {
+    const tokens = await decode(new GuidedTarget(m.target, guidance), cond, uncond, {
       sampling, seed: settings.seed, length: W * W, drafter, n: drafter ? settings.n : 0, adaptive: settings.autoSpeculation, signal,
       relaxed: settings.acceptance === 'relaxed' ? m.neighbourhoods : undefined,
       onStep: (s) => {

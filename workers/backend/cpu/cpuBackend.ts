@@ -5,6 +5,7 @@
  */
 import { type Backend, type DType, type HostData, type LocalWindow, NO_TOKEN, type RowSlice, type Tensor, concatPlan, expectShape, numel, writeRowsPlan } from '../backend';
 import { sampleIndex } from '../../decoding/acceptance';
+import { type Guidance, guideRow, guidedSequences } from '../../decoding/logitsProcessing';
 import { widenF16 } from '../f16';
 
 export class CpuTensor implements Tensor {
@@ -253,12 +254,15 @@ export class CpuBackend implements Backend {
     return y;
   }
 
-  cfg(logits: Tensor, scale: number): Tensor {
-    const [M2, V] = logits.shape;
-    if (M2 % 2) throw new Error(`cfg: expected cond and uncond rows, got ${M2} rows`);
-    const M = M2 / 2, xs = f(logits);
+  cfg(logits: Tensor, g: Guidance): Tensor {
+    const [rows, V] = logits.shape, S = guidedSequences(g);
+    if (rows % S) throw new Error(`cfg: expected cond and uncond rows, got ${rows} rows`);
+    const M = rows / S, xs = f(logits);
     const y = out([M, V]);
-    for (let i = 0; i < M * V; i++) y.data[i] = xs[M * V + i] + scale * (xs[i] - xs[M * V + i]);
+    for (let m = 0; m < M; m++) {
+      const cond = xs.subarray(m * V, (m + 1) * V);
+      guideRow(cond, S === 1 ? cond : xs.subarray((M + m) * V, (M + m + 1) * V), g, f(y).subarray(m * V, (m + 1) * V));
+    }
     return y;
   }
 

@@ -4,9 +4,11 @@
  * modules in ./kernels.
  */
 import type { GpuCapabilities } from '../../../src/types';
+import type { Guidance } from '../../decoding/logitsProcessing';
 import { type Backend, type DType, type HostData, type LocalWindow, type RowSlice, type Tensor, concatPlan, numel } from '../backend';
 import { type FaultInjection, GpuRuntime, GpuTensor, bytesOf } from './gpuRuntime';
-import { add, cfg, silu, swiglu } from './kernels/elementwise';
+import { add, silu, swiglu } from './kernels/elementwise';
+import { cfg } from './kernels/guidance';
 import { matmul } from './kernels/matmul';
 import { rmsnorm } from './kernels/rmsnorm';
 import { qkvRope, rope2d } from './kernels/rope2d';
@@ -130,8 +132,8 @@ export class WebGpuBackend implements Backend {
     return windowAttention(this.runtime, gpu(q), gpu(kCache), gpu(vCache), kvLen, gpu(qPos), heads, window, batch);
   }
 
-  cfg(logits: Tensor, scale: number): Tensor {
-    return cfg(this.runtime, gpu(logits), scale);
+  cfg(logits: Tensor, guidance: Guidance): Tensor {
+    return cfg(this.runtime, gpu(logits), guidance);
   }
 
   softmax(logits: Tensor, temperature: number, topK: number): Tensor {

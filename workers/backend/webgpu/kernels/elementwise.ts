@@ -1,16 +1,16 @@
-/** Binds shaders/elementwise.wgsl: residual add, SiLU, SwiGLU on a fused gate|up tensor, CFG combine. */
+/** Binds shaders/elementwise.wgsl: residual add, SiLU, SwiGLU on a fused gate|up tensor. */
 import code from '../../../../shaders/elementwise.wgsl?raw';
 import { expectShape, numel } from '../../backend';
-import { type GpuRuntime, type GpuTensor, f32, flatGrid } from '../gpuRuntime';
+import { type GpuRuntime, type GpuTensor, flatGrid } from '../gpuRuntime';
 
-function run(rt: GpuRuntime, entryPoint: string, out: GpuTensor, a: GpuTensor, b: GpuTensor | null, cols: number, scale: number): GpuTensor {
+function run(rt: GpuRuntime, entryPoint: string, out: GpuTensor, a: GpuTensor, b: GpuTensor | null, cols: number): GpuTensor {
   const n = numel(out.shape);
   const grid = flatGrid(n, 256);
   rt.dispatch({
     label: 'elementwise',
     code,
     entryPoint,
-    params: [n, cols, f32(scale), grid.stride],
+    params: [n, cols, grid.stride],
     buffers: [a.buffer, b?.buffer ?? null, out.buffer],
     workgroups: grid.workgroups,
   });
@@ -19,21 +19,15 @@ function run(rt: GpuRuntime, entryPoint: string, out: GpuTensor, a: GpuTensor, b
 
 export function add(rt: GpuRuntime, a: GpuTensor, b: GpuTensor): GpuTensor {
   expectShape('add', b.shape, [...a.shape]);
-  return run(rt, 'add', rt.output(a.shape), a, b, 0, 0);
+  return run(rt, 'add', rt.output(a.shape), a, b, 0);
 }
 
 export function silu(rt: GpuRuntime, x: GpuTensor): GpuTensor {
-  return run(rt, 'silu', rt.output(x.shape), x, null, 0, 0);
+  return run(rt, 'silu', rt.output(x.shape), x, null, 0);
 }
 
 export function swiglu(rt: GpuRuntime, gateUp: GpuTensor): GpuTensor {
   const [M, F2] = gateUp.shape;
   if (F2 % 2) throw new Error(`swiglu: last dim ${F2} is odd`);
-  return run(rt, 'swiglu', rt.output([M, F2 / 2]), gateUp, null, F2 / 2, 0);
-}
-
-export function cfg(rt: GpuRuntime, logits: GpuTensor, scale: number): GpuTensor {
-  const [M2, V] = logits.shape;
-  if (M2 % 2) throw new Error(`cfg: expected cond and uncond rows, got ${M2} rows`);
-  return run(rt, 'cfg', rt.output([M2 / 2, V]), logits, null, V, scale);
+  return run(rt, 'swiglu', rt.output([M, F2 / 2]), gateUp, null, F2 / 2);
 }
