@@ -2,9 +2,10 @@
 [--plausibility 0.02]
 
 1. Teacher-forced on validation images (canonical captions): per-head top-1 agreement, draft argmax vs target argmax of the
-   cond distribution and of the guided one (training.guidance: uncond + cfg * (cond - uncond) with the plausibility cut, for
-   target and draft alike), and the mean accepted length for greedy chain drafting with horizontal heads 1..n: at each position t, how many of heads 1..n
-   match the target's argmax at t+1..t+n consecutively (past the grid end counts as a miss).
+   cond distribution and of the guided one (training.guidance: uncond + cfg * (cond - uncond) with the plausibility cut,
+   for target and draft alike), and the mean accepted length for greedy chain drafting with horizontal heads 1..n: at
+   each position t, how many of heads 1..n match the target's argmax at t+1..t+n consecutively (past the grid end
+   counts as a miss).
 2. Exact greedy chain decoding, simulated: the target decodes val captions greedily with CFG (KV cache); on those sequences
    the target's guided argmax IS the next token, so "heads 1..m match" is exactly what verification would accept. Walking
    the sequence (draft at T, accept m, take the target's bonus token, go to T+m+1) gives target forwards per image and

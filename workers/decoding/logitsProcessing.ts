@@ -32,6 +32,13 @@ export function guidedSequences(g: Guidance): 1 | 2 {
   return g.scale === 1 ? 1 : 2;
 }
 
+/** The shape `Backend.cfg` reads: logits `[S·M, V]` of S = `guidedSequences` sequences → M guided rows of V. */
+export function guidedShape(shape: readonly number[], g: Guidance): { M: number; V: number; S: 1 | 2 } {
+  const [rows, V] = shape, S = guidedSequences(g);
+  if (rows % S) throw new Error(`cfg: expected cond and uncond rows, got ${rows} rows`);
+  return { M: rows / S, V, S };
+}
+
 /** Whether logits go through `cfg` at all: to combine the sequences, or for the cut alone. */
 export function needsGuiding(g: Guidance): boolean {
   return g.scale !== 1 || g.plausibility > 0;

@@ -5,7 +5,7 @@
  */
 import { type Backend, type DType, type HostData, type LocalWindow, NO_TOKEN, type RowSlice, type Tensor, concatPlan, expectShape, numel, writeRowsPlan } from '../backend';
 import { sampleIndex } from '../../decoding/acceptance';
-import { type Guidance, guideRow, guidedSequences } from '../../decoding/logitsProcessing';
+import { type Guidance, guideRow, guidedShape } from '../../decoding/logitsProcessing';
 import { widenF16 } from '../f16';
 
 export class CpuTensor implements Tensor {
@@ -255,9 +255,7 @@ export class CpuBackend implements Backend {
   }
 
   cfg(logits: Tensor, g: Guidance): Tensor {
-    const [rows, V] = logits.shape, S = guidedSequences(g);
-    if (rows % S) throw new Error(`cfg: expected cond and uncond rows, got ${rows} rows`);
-    const M = rows / S, xs = f(logits);
+    const { M, V, S } = guidedShape(logits.shape, g), xs = f(logits);
     const y = out([M, V]);
     for (let m = 0; m < M; m++) {
       const cond = xs.subarray(m * V, (m + 1) * V);

@@ -1,15 +1,13 @@
 /** Binds shaders/guidance.wgsl: classifier-free guidance with the plausibility cut, one workgroup per row. */
 import code from '../../../../shaders/guidance.wgsl?raw';
-import { type Guidance, guidedSequences, logPlausibility } from '../../../decoding/logitsProcessing';
+import { type Guidance, guidedShape, logPlausibility } from '../../../decoding/logitsProcessing';
 import { type GpuRuntime, type GpuTensor, f32 } from '../gpuRuntime';
 import { dispatchPerRow, withRowReduce } from './rowReduce';
 
 const shader = withRowReduce(code);
 
 export function cfg(rt: GpuRuntime, logits: GpuTensor, g: Guidance): GpuTensor {
-  const [rows, V] = logits.shape, S = guidedSequences(g);
-  if (rows % S) throw new Error(`cfg: expected cond and uncond rows, got ${rows} rows`);
-  const M = rows / S, lnP = logPlausibility(g.plausibility);
+  const { M, V, S } = guidedShape(logits.shape, g), lnP = logPlausibility(g.plausibility);
   const out = rt.output([M, V]);
   dispatchPerRow(rt, M, {
     label: 'guidance',
