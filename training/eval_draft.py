@@ -85,8 +85,7 @@ def chain_steps(match_row, n):
 def decode(text, target, tok, captions, g, temperature, seed=0, bs=16):
     """The target's own images for captions, bs at a time (sample.generate: KV cache, CFG; temperature 0 is greedy)
     -> tokens (n, 256); the target is left ready for full-sequence passes (target_features)."""
-    seqs = torch.cat([generate(text, target, tok.batch(captions[i:i + bs]), len(captions[i:i + bs]), g.scale, temperature, seed=seed + i,
-                               plausibility=g.plausibility)
+    seqs = torch.cat([generate(text, target, tok.batch(captions[i:i + bs]), len(captions[i:i + bs]), g, temperature, seed=seed + i)
                       for i in range(0, len(captions), bs)])
     target.drop_caches()
     return seqs

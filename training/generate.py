@@ -14,8 +14,8 @@ import time
 import numpy as np
 import torch
 
+from training.guidance import CFG_SCALE, PLAUSIBILITY, Guidance
 from training.precision import bf16_pays
-from training.guidance import CFG_SCALE, PLAUSIBILITY
 from training.sample import generate
 from training.text import caption
 from training.tokenize import load_tokens
@@ -45,8 +45,8 @@ def main():
     for i in range(0, a.images, a.batch):
         batch = captions[i:i + a.batch]
         with torch.no_grad(), torch.autocast(a.device, dtype=torch.bfloat16, enabled=bf16):
-            ids.append(generate(text, target, tok.batch(batch), len(batch), a.cfg, a.temperature, seed=a.seed + i,
-                                          plausibility=a.plausibility).cpu())
+            ids.append(generate(text, target, tok.batch(batch), len(batch), Guidance(a.cfg, a.plausibility), a.temperature,
+                                seed=a.seed + i).cpu())
         print(f"{i + len(batch)}/{a.images} images, {time.time() - t0:.0f} s", flush=True)
     np.savez(a.out, ids=torch.cat(ids).numpy().astype(np.int16), captions=np.array(captions), target_step=target_step,
              cfg=a.cfg, temperature=a.temperature, plausibility=a.plausibility)

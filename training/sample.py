@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from training.evaluator import load_exported, prompt_retrieval
-from training.guidance import CFG_SCALE, PLAUSIBILITY, guide
+from training.guidance import CFG_SCALE, PLAUSIBILITY, Guidance
 from training.text import caption
 from training.tokenize import load_tokens, load_vq
 from training.train_draft import OUT, PUBLIC, load_target
@@ -36,9 +36,9 @@ def sample_logits(logits, temperature, top_k, gen):
 
 
 @torch.no_grad()
-def generate(text, target, prefix_ids, n, cfg=CFG_SCALE, temperature=1.0, top_k=0, seed=0, plausibility=PLAUSIBILITY):
+def generate(text, target, prefix_ids, n, guidance=Guidance(), temperature=1.0, top_k=0, seed=0):
     """n images for one prompt (prefix_ids (1, L)), or one per prompt (prefix_ids (n, L)) -> token ids (n, 256) on the
-    models' device, guided as training.guidance.guide says. Rows 0..n-1 conditional, n..2n-1 with the null prefix. The
+    models' device, guided by guidance (training.guidance). Rows 0..n-1 conditional, n..2n-1 with the null prefix. The
     generator lives on that device too (multinomial needs it there), so one seed draws other images on CUDA than on CPU."""
     device = target.output.weight.device
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -48,7 +48,7 @@ def generate(text, target, prefix_ids, n, cfg=CFG_SCALE, temperature=1.0, top_k=
     logits = target(prefix, torch.zeros(2 * n, 0, dtype=torch.long, device=device))[:, -1]
     out = []
     for t in range(target.args.grid ** 2):
-        guided = guide(logits[:n], logits[n:], cfg, plausibility)
+        guided = guidance(logits[:n], logits[n:])
         tok = sample_logits(guided, temperature, top_k, gen)
         out.append(tok)
         if t + 1 < target.args.grid ** 2:
@@ -86,8 +86,8 @@ def main():
     out = a.out or os.path.join(PUBLIC if a.model_card else OUT, "samples.png")
     rows, samples = [], []
     for i, p in enumerate(prompts):
-        ids = generate(text, target, torch.tensor([tok.encode(p)]), a.n, a.cfg, a.temperature, a.top_k, seed=i,
-                       plausibility=a.plausibility).cpu()
+        ids = generate(text, target, torch.tensor([tok.encode(p)]), a.n, Guidance(a.cfg, a.plausibility), a.temperature,
+                       a.top_k, seed=i).cpu()
         imgs = vq.decode_ids(ids.view(-1, 16, 16)).permute(0, 2, 3, 1).mul(255).round().byte().numpy()
         rows.append(np.concatenate(([real[i]] if real is not None else []) + list(imgs), 1))
         samples.append(imgs)

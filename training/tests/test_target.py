@@ -90,13 +90,14 @@ def test_training_keeps_the_checkpoint_of_the_lowest_validation_loss(tmp_path):
 
 def test_generate_one_image_per_prompt_equals_one_prompt_at_a_time():
     """training.generate samples many captions in one batch: greedy rows equal each prompt decoded alone."""
+    from training.guidance import Guidance
     from training.sample import generate
     text, target = tiny_models()
     with torch.no_grad():
         target.output.weight.mul_(20)  # distinct argmaxes, so a mixed-up row would show
         ids = torch.tensor([[2, 3], [4, 0], [6, 7]])
-        batched = generate(text.eval(), target.eval(), ids, 3, cfg=3.0, temperature=0)
-        alone = [generate(text, target, ids[i:i + 1], 1, cfg=3.0, temperature=0)[0] for i in range(3)]
+        batched = generate(text.eval(), target.eval(), ids, 3, Guidance(3.0), temperature=0)
+        alone = [generate(text, target, ids[i:i + 1], 1, Guidance(3.0), temperature=0)[0] for i in range(3)]
     assert batched.shape == (3, 16)
     assert all(torch.equal(batched[i], alone[i]) for i in range(3))
     assert not torch.equal(batched[0], batched[2])
