@@ -3,12 +3,13 @@
 # builds .train/ around it; build the data with `python -m training.data --tabler` first, or the icon runs train on
 # the emoji alone):
 #   cd .train && OUT=/some/empty/dir bash sweep.sh      [DEVICE=cpu SCALE=tiny: the local rehearsal; MINUTES (2.5)]
-# Four targets train from scratch side by side on the one GPU for the same minutes (train_target --out
+# Five targets train from scratch side by side on the one GPU for the same minutes (train_target --out
 # training/out/sweep/NAME), all with mirroring and shifts (--flip 0.5 --shift 0.5):
 #   emoji       the emoji alone (--no-icons): the recipe of the 2026-11-30 GPU run plus shifts
 #   icons       emoji and the Tabler icons in colour
 #   emoji_drop  emoji alone, residual dropout 0.1
 #   icons_drop  emoji and icons, residual dropout 0.1
+#   emoji_bal   emoji alone, every concept drawn alike (--balance 1: the skin-tone variants are 54 % of the images)
 # Then the best-validation and the last checkpoint of each draw the model card's 12 prompts (8 seeds each) at the
 # app's defaults (temperature 1, CFG 3) and at 0.7 / 1.5, scored by the shipped evaluator (sample --model-card: the
 # share of samples whose closest caption among the 12 is their own; chance 8.3 %).
@@ -43,6 +44,7 @@ declare -A RUNS=(
   [icons]=""
   [emoji_drop]="--no-icons --dropout 0.1"
   [icons_drop]="--dropout 0.1"
+  [emoji_bal]="--no-icons --balance 1"
 )
 # `wait` with the runs' pids: a bare `wait` would also wait for the tee behind stdout, which never ends before the script.
 pids=()
@@ -84,13 +86,14 @@ for name in sorted(os.listdir(S)):
         if os.path.exists(path):
             ck = torch.load(path, map_location="cpu", weights_only=False)
             r[pick] = dict(step=ck["step"], minutes=round(ck["elapsed"] / 60, 2), history=ck["history"],
-                           dropout=ck["train"].get("dropout"), icons=ck["train"].get("icons"), grids={})
+                           dropout=ck["train"].get("dropout"), icons=ck["train"].get("icons"),
+                           balance=ck["train"].get("balance", 0.0), grids={})
     for log in glob.glob(os.path.join(out, "sample_*.log")):
         tag = re.fullmatch(rf"sample_{name}_(target_best|target)_t.*\.log", os.path.basename(log))  # emoji is not emoji_drop
         if not tag:
             continue
         pick = tag[1]
-        m = re.search(r"recognisable \(temperature ([\d.]+), CFG ([\d.]+)\): ([\d.]+) .* mean cosine (-?[\d.]+)", open(log).read())
+        m = re.search(r"recognisable \(temperature ([\d.]+), CFG ([\d.]+)[^)]*\): ([\d.]+) .* mean cosine (-?[\d.]+)", open(log).read())
         if m and pick in r:
             r[pick]["grids"][f"T {m[1]}, CFG {m[2]}"] = dict(recognisable=float(m[3]), cosine=float(m[4]))
 json.dump(res, open(os.path.join(out, "sweep.json"), "w"), indent=1)

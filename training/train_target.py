@@ -14,6 +14,7 @@ import os
 import random
 import re
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -56,6 +57,9 @@ class TrainConfig:
                                # always scores the emoji alone, so runs with and without icons compare
     dropout: float = 0.0       # dropout on every residual branch's output (attention and FFN, target and text encoder),
                                # training only: a regulariser for runs that memorise; inference is unchanged
+    balance: float = 0.0       # draw each image with weight (its concept's image count)^-balance: 0 = every image alike
+                               # (the skin-tone variants, 12-18 images per concept, make people 54 % of the draws),
+                               # 1 = every concept alike (`draw_weights`)
 
 
 # Labels whose mirror image would contradict the caption: directions, text and digits, flags, clock faces.
@@ -87,6 +91,21 @@ def split_indices(meta, icons=True):
     """(train, val) item indices: validation scores the emoji alone; training takes the icons too unless icons=False."""
     train = [i for i, m in enumerate(meta) if m["split"] == "train" and (icons or not is_icon(m))]
     return train, [i for i, m in enumerate(meta) if m["split"] == "val" and not is_icon(m)]
+
+
+def draw_weights(meta, idx, balance):
+    """Sampling weight of each image of idx: its concept's image count among idx to the power -balance; None for
+    balance 0 (draw uniformly, as rng.sample always did). Items without a concept (tiny_data) count as their own."""
+    if not balance:
+        return None
+    concept = [meta[i].get("concept", i) for i in idx]
+    counts = Counter(concept)
+    return [counts[c] ** -balance for c in concept]
+
+
+def draw_images(rng, idx, weights, k):
+    """k training images: distinct and uniform without weights, else drawn with replacement by weight."""
+    return rng.sample(idx, k) if weights is None else rng.choices(idx, weights, k=k)
 
 
 def residual_dropout(modules, p):
@@ -155,6 +174,7 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
     tok = Tokenizer(vocab)
     train_idx, val_idx = split_indices(meta, cfg.icons)
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
+    weights = draw_weights(meta, train_idx, cfg.balance)
     text, target = build_models(vectors, "tiny" if tiny else "hawk-emoji")
     if cfg.init and not resume:  # checkpoints do not outlive a session here; the shipped weights do
         shipped_text, shipped_target, shipped_tok, _ = load_shipped(cfg.init)
@@ -200,7 +220,7 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
             cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
             g["lr"] = lr
-        b = rng.sample(train_idx, cfg.batch_size)
+        b = draw_images(rng, train_idx, weights, cfg.batch_size)
         words = tok.batch([caption(meta[j], rng) for j in b]).to(device)
         drop = torch.tensor([rng.random() < cfg.cond_drop for _ in b], device=device)
         toks = batch_tokens(ids, ids_flip, meta, b, cfg.flip, rng, ids_shift, cfg.shift)
@@ -252,10 +272,12 @@ if __name__ == "__main__":
                     "(fresh optimiser and schedule; --minutes is this run's budget)")
     ap.add_argument("--no-icons", action="store_true", help="leave the Tabler icons out of training (TrainConfig.icons)")
     ap.add_argument("--dropout", type=float, default=TrainConfig.dropout, help="residual dropout (TrainConfig.dropout)")
+    ap.add_argument("--balance", type=float, default=TrainConfig.balance, help="0 draws images uniformly, 1 concepts "
+                    "(TrainConfig.balance)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
     cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, shift=a.shift, init=a.init,
-                      batch_size=a.batch_size, icons=not a.no_icons, dropout=a.dropout)
+                      batch_size=a.batch_size, icons=not a.no_icons, dropout=a.dropout, balance=a.balance)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)

@@ -142,6 +142,27 @@ def test_shift_augmentation_draws_shifted_views_of_the_images_not_mirrored():
     assert int(out[1, 0]) >= 100  # not mirrorable (a direction): moved instead
 
 
+def test_balanced_draws_give_every_concept_the_same_share():
+    import random
+    from collections import Counter
+
+    from training.train_target import draw_images, draw_weights
+    # concept a has 4 images (skin-tone variants), b 2, c 1; item 7 has no concept (tiny_data) and counts as its own
+    meta = [dict(concept=c) for c in "aaaabbc"] + [dict()]
+    idx = list(range(8))
+    assert draw_weights(meta, idx, 0.0) is None
+    rng = random.Random(0)
+    assert draw_images(rng, idx, None, 5) == random.Random(0).sample(idx, 5)  # balance 0: the draws of before
+    assert draw_weights(meta, idx, 1.0) == [1 / 4] * 4 + [1 / 2] * 2 + [1.0, 1.0]
+    assert draw_weights(meta, idx, 0.5) == pytest.approx([0.5] * 4 + [2 ** -0.5] * 2 + [1.0, 1.0])
+    assert draw_weights(meta, [0, 1, 6], 1.0) == [1 / 2, 1 / 2, 1.0]  # counts among the images drawn from only
+    n = 40000
+    drawn = Counter(meta[i].get("concept", i) for i in draw_images(random.Random(1), idx, draw_weights(meta, idx, 1.0), n))
+    assert set(drawn) == {"a", "b", "c", 7}
+    for share in drawn.values():  # 1/4 each, within 5 standard errors
+        assert abs(share / n - 0.25) < 5 * (0.25 * 0.75 / n) ** 0.5
+
+
 def test_shifted_views_move_pixels_by_whole_tokens_with_white_fill():
     from training.tokenize import SHIFTS, shifted
     x = torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8)
