@@ -14,7 +14,8 @@
 # app's defaults (temperature 1, CFG 3) and at 0.7 / 1.5, scored by the shipped evaluator (sample --model-card: the
 # share of samples whose closest caption among the 12 is their own; chance 8.3 %).
 # $OUT gets sweep.log, sweep.json (per run: validation history, steps, the recognisable share per grid), every
-# training and sampling log and the grids (PNG). No weights: the winner is retrained by the full run (device_run.sh).
+# training and sampling log, the grids (PNG) and their scores (grid_*.json, written by sample --metrics). No weights:
+# the winner is retrained by the full run (device_run.sh).
 set -u
 export PYTHONUNBUFFERED=1
 : "${OUT:?OUT must name the folder whose files come back}"
@@ -68,7 +69,7 @@ for name in "${!RUNS[@]}"; do
       IFS=, read -r temp cfg <<< "$tc"
       tag="${name}_${pick}_t${temp}_cfg${cfg}"
       echo "timeout $((300 + SLACK)) python3 -m training.sample --model-card --device $DEVICE --target $S/$name/$pick.pt --n $SEEDS" \
-        "--temperature $temp --cfg $cfg --out $OUT/$tag.png > $OUT/sample_$tag.log 2>&1"
+        "--temperature $temp --cfg $cfg --out $OUT/$tag.png --metrics $OUT/grid_$tag.json > $OUT/sample_$tag.log 2>&1"
     done
   done
 done | xargs -P 4 -d '\n' -n 1 bash -c
@@ -88,14 +89,11 @@ for name in sorted(os.listdir(S)):
             r[pick] = dict(step=ck["step"], minutes=round(ck["elapsed"] / 60, 2), history=ck["history"],
                            dropout=ck["train"].get("dropout"), icons=ck["train"].get("icons"),
                            balance=ck["train"].get("balance", 0.0), grids={})
-    for log in glob.glob(os.path.join(out, "sample_*.log")):
-        tag = re.fullmatch(rf"sample_{name}_(target_best|target)_t.*\.log", os.path.basename(log))  # emoji is not emoji_drop
-        if not tag:
-            continue
-        pick = tag[1]
-        m = re.search(r"recognisable \(temperature ([\d.]+), CFG ([\d.]+)[^)]*\): ([\d.]+) .* mean cosine (-?[\d.]+)", open(log).read())
-        if m and pick in r:
-            r[pick]["grids"][f"T {m[1]}, CFG {m[2]}"] = dict(recognisable=float(m[3]), cosine=float(m[4]))
+    for path in glob.glob(os.path.join(out, "grid_*.json")):
+        tag = re.fullmatch(rf"grid_{name}_(target_best|target)_t.*\.json", os.path.basename(path))  # emoji is not emoji_drop
+        if tag and tag[1] in r:
+            g = json.load(open(path))
+            r[tag[1]]["grids"][f"T {g['temperature']}, CFG {g['cfg']}"] = dict(recognisable=g["samples"]["top1"], cosine=g["samples"]["cosine"])
 json.dump(res, open(os.path.join(out, "sweep.json"), "w"), indent=1)
 for name, r in res.items():
     for pick, v in r.items():

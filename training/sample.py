@@ -6,9 +6,10 @@ Writes training/out/samples.png (one row per prompt, 4 seeds each).
 python -m training.sample --model-card: the model card's grid (public/models/hawk-emoji/samples.png), one row per concept
 of MODEL_CARD_PROMPTS: the real image first, then 4 samples for its canonical caption. It also prints how recognisable
 the samples are: the share whose closest of the 12 captions, by the shipped evaluator, is their own (chance 1/12; the
-real images score 11/12).
+real images score 11/12); --metrics PATH also writes those scores as JSON (the GPU sweep reads them).
 """
 import argparse
+import json
 import os
 
 import numpy as np
@@ -69,6 +70,7 @@ def main():
     ap.add_argument("--top-k", type=int, default=0)
     ap.add_argument("--out", default=None, help="default training/out/samples.png; with --model-card, the model card's samples.png")
     ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint")
+    ap.add_argument("--metrics", default=None, help="with --model-card: also write the scores printed as JSON to this path")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the target samples (the VQ decodes on the CPU)")
     a = ap.parse_args()
     if not a.prompts and not a.model_card:
@@ -95,14 +97,29 @@ def main():
     Image.fromarray(np.concatenate(rows, 0)).save(out)
     print("wrote", out)
     if a.model_card:
-        evaluator, labels = load_exported(), [i for i in range(len(prompts)) for _ in range(a.n)]
-        top1, cosine = prompt_retrieval(np.concatenate(samples), labels, prompts, evaluator)
-        print(f"recognisable (temperature {a.temperature}, CFG {a.cfg}, plausibility {a.plausibility}): {top1:.3f} of the samples are closest to their own "
-              f"caption among the {len(prompts)} (chance {1 / len(prompts):.3f}), mean cosine {cosine:.3f}")
-        if real is not None:
-            top1, cosine = prompt_retrieval(np.ascontiguousarray(real), list(range(len(prompts))), prompts, evaluator)
-            print(f"  the real images: {top1:.3f}, mean cosine {cosine:.3f}")
+        scores = model_card_scores(samples, prompts, real, load_exported())
+        drawn, shown = scores["samples"], scores["real"]
+        print(f"recognisable (temperature {a.temperature}, CFG {a.cfg}, plausibility {a.plausibility}): {drawn['top1']:.3f} of the samples are "
+              f"closest to their own caption among the {len(prompts)} (chance {1 / len(prompts):.3f}), mean cosine {drawn['cosine']:.3f}")
+        if shown:
+            print(f"  the real images: {shown['top1']:.3f}, mean cosine {shown['cosine']:.3f}")
+        if a.metrics:
+            settings = dict(temperature=a.temperature, cfg=a.cfg, plausibility=a.plausibility, top_k=a.top_k, seeds=a.n)
+            with open(a.metrics, "w") as f:
+                json.dump(dict(settings, target=a.target, **scores), f, indent=1)
 
+
+def model_card_scores(samples, prompts, real, evaluator):
+    """The evaluator's verdict on the grid: top-1 = share of images whose closest of the prompts is their own, cosine =
+    mean cosine with their own; for the samples (one array of n images per prompt) and the real images (one per prompt;
+    None when absent)."""
+    n = len(samples[0])
+    top1, cosine = prompt_retrieval(np.concatenate(samples), [i for i in range(len(prompts)) for _ in range(n)], prompts, evaluator)
+    scores = dict(samples=dict(top1=top1, cosine=cosine), real=None)
+    if real is not None:
+        top1, cosine = prompt_retrieval(np.ascontiguousarray(real), list(range(len(prompts))), prompts, evaluator)
+        scores["real"] = dict(top1=top1, cosine=cosine)
+    return scores
 
 if __name__ == "__main__":
     main()

@@ -106,21 +106,37 @@ def test_fused_and_exported_match(tmp_path):
     assert (shipped.encode_text(caps) - m.encode_text(caps)).abs().max() < 5e-3
 
 
-def test_prompt_retrieval_counts_images_closest_to_their_own_prompt():
-    class ColourModel:  # image feature: its mean colour; prompt feature: the colour it names
-        colours = {"red": [1.0, 0, 0], "green": [0, 1.0, 0], "blue": [0, 0, 1.0]}
+class ColourModel:  # an evaluator whose image feature is the mean colour and whose prompt feature the colour named
+    colours = {"red": [1.0, 0, 0], "green": [0, 1.0, 0], "blue": [0, 0, 1.0]}
 
-        def encode_images(self, x):
-            return torch.nn.functional.normalize(x.mean((2, 3)), dim=-1)
+    def encode_images(self, x):
+        return torch.nn.functional.normalize(x.mean((2, 3)), dim=-1)
 
-        def encode_text(self, prompts):
-            return torch.tensor([self.colours[p] for p in prompts])
+    def encode_text(self, prompts):
+        return torch.tensor([self.colours[p] for p in prompts])
 
-    imgs = np.zeros((4, 64, 64, 3), np.uint8)
-    for i, c in enumerate([0, 1, 2, 0]):
+
+def solid(channels):
+    imgs = np.zeros((len(channels), 64, 64, 3), np.uint8)
+    for i, c in enumerate(channels):
         imgs[i, ..., c] = 255
-    prompts = ["red", "green", "blue"]
+    return imgs
+
+
+def test_prompt_retrieval_counts_images_closest_to_their_own_prompt():
+    imgs, prompts = solid([0, 1, 2, 0]), ["red", "green", "blue"]
     top1, cosine = prompt_retrieval(imgs, [0, 1, 2, 0], prompts, ColourModel())
     assert top1 == 1.0 and cosine == pytest.approx(1.0)
     top1, cosine = prompt_retrieval(imgs, [0, 1, 2, 1], prompts, ColourModel())  # the last one was asked to be green
     assert top1 == 0.75 and cosine == pytest.approx(0.75)
+
+
+def test_model_card_scores_the_samples_per_prompt_and_the_real_images():
+    from training.sample import model_card_scores
+
+    prompts = ["red", "green", "blue"]
+    samples = [solid([0, 0]), solid([1, 2]), solid([0, 0])]  # 2 per prompt: red right twice, green once, blue never
+    scores = model_card_scores(samples, prompts, solid([0, 1, 2]), ColourModel())
+    assert scores["samples"]["top1"] == pytest.approx(0.5) and scores["samples"]["cosine"] == pytest.approx(0.5)
+    assert scores["real"]["top1"] == 1.0
+    assert model_card_scores(samples, prompts, None, ColourModel())["real"] is None
