@@ -69,14 +69,20 @@ def load_target(path=os.path.join(OUT, "target.pt")):
             print(f"target checkpoint not readable ({e}), retrying", flush=True)
             time.sleep(20)
     z = np.load(os.path.join(OUT, "vocab.npz"))
-    table = ck["text"]["embed.weight"].numpy()  # the frozen word table the target was trained with
-    if len(table) != len(z["words"]):
-        print(f"WARNING: vocab.npz has {len(z['words'])} words, target.pt's table {len(table)}: rebuilt data?", flush=True)
-    text, target = TextEncoder(TextArgs(**ck["text_args"]), table), Transformer(ModelArgs(**ck["args"]))
-    text.load_state_dict(ck["text"]), target.load_state_dict(ck["target"])
+    text, target = models_from_checkpoint(ck)
+    if text.embed.num_embeddings != len(z["words"]):
+        print(f"WARNING: vocab.npz has {len(z['words'])} words, target.pt's table {text.embed.num_embeddings}: rebuilt data?", flush=True)
     for p in list(text.parameters()) + list(target.parameters()):
         p.requires_grad_(False)
     return text.eval(), target.eval(), Tokenizer(list(z["words"]), ck["text_args"]["max_words"]), ck.get("step")
+
+
+def models_from_checkpoint(ck):
+    """(text encoder, target) with the weights of a train_target checkpoint, trainable as built."""
+    table = ck["text"]["embed.weight"].numpy()  # the frozen word table the target was trained with
+    text, target = TextEncoder(TextArgs(**ck["text_args"]), table), Transformer(ModelArgs(**ck["args"]))
+    text.load_state_dict(ck["text"]), target.load_state_dict(ck["target"])
+    return text, target
 
 
 def tiny_setup(n=64):

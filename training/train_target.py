@@ -140,13 +140,17 @@ def build_models(vectors, config="hawk-emoji"):
     return text, Transformer(args)
 
 
-def loss_on(text, target, tok_ids, words, drop):
-    """Mean cross-entropy (nats) of all image tokens; `drop` (B,) bool selects the null prefix.
-    text and target may be DDP-wrapped: their forward calls go through the wrappers."""
+def image_logits(text, target, tok_ids, words, drop):
+    """Teacher-forced logits (B, L, V) of every image token of tok_ids (B, L) under the captions `words`; `drop` (B,)
+    bool selects the null prefix. text and target may be DDP-wrapped: their forward calls go through the wrappers."""
     null = unwrap(text).null_prefix
     prefix = torch.where(drop[:, None, None], null.expand(len(drop), -1, -1), text(words))
-    logits = target(prefix, tok_ids[:, :-1])
-    return F.cross_entropy(logits.flatten(0, 1), tok_ids.flatten())
+    return target(prefix, tok_ids[:, :-1])
+
+
+def loss_on(text, target, tok_ids, words, drop):
+    """Mean cross-entropy (nats) of all image tokens (image_logits' arguments)."""
+    return F.cross_entropy(image_logits(text, target, tok_ids, words, drop).flatten(0, 1), tok_ids.flatten())
 
 
 @torch.no_grad()
@@ -194,6 +198,7 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
         f"text {sum(p.numel() for p in text.parameters() if p.requires_grad) / 1e6:.2f}M trainable, "
         f"vocab {len(vocab)}, train {len(train_idx)} images, {d.world} process(es) x batch {cfg.batch_size}, bf16 {cfg.bf16}", flush=True)
     step, elapsed, history = 0, 0.0, []
+    os.makedirs(out, exist_ok=True)
     ckpt_path = os.path.join(out, "target.pt")
     if resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=device)
