@@ -121,5 +121,6 @@ def model_card_scores(samples, prompts, real, evaluator):
         scores["real"] = dict(top1=top1, cosine=cosine)
     return scores
 
+
 if __name__ == "__main__":
     main()

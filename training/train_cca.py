@@ -17,7 +17,6 @@ and at the end, with the full validation loss in its history.
 """
 import argparse
 import copy
-import math
 import os
 import random
 import time
@@ -94,21 +93,21 @@ def train(cfg: CCAConfig, target_path, out, device="cpu", tiny=False, max_steps=
         b = draw_images(rng, train_idx, None, cfg.batch_size)
         nb = [rng.choice(by_style[meta[j]["style"]]) for j in b] if cfg.same_style else b[1:] + b[:1]
         drop = torch.tensor([rng.random() < cfg.cond_drop for _ in b])
-        positive = drop | torch.tensor([meta[i].get("concept", i) == meta[j].get("concept", j) for i, j in zip(b, nb)])
+        positive = (drop | torch.tensor([meta[i].get("concept", i) == meta[j].get("concept", j) for i, j in zip(b, nb)])).to(device)
         words = tok.batch([caption(meta[j], rng) for j in b + nb]).to(device)
         toks = batch_tokens(ids, ids_flip, meta, b, cfg.flip, rng, ids_shift, cfg.shift).repeat(2, 1).to(device)
         both_drop = drop.repeat(2).to(device)
         with torch.no_grad():
             ref = image_logp(ref_text, ref_target, toks, words, both_drop)
         gaps = image_logp(text, target, toks, words, both_drop) - ref
-        loss, acc = cca_loss(gaps[:len(b)], gaps[len(b):], positive.to(device), cfg.beta, cfg.lam)
+        loss, acc = cca_loss(gaps[:len(b)], gaps[len(b):], positive, cfg.beta, cfg.lam)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, TrainConfig.grad_clip)
         opt.step()
         step += 1
         if step % 10 == 0 or step == max_steps:
-            own, other = gaps[:len(b)].mean().item(), gaps[len(b):][~positive.to(device)].nanmean().item()
+            own, other = gaps[:len(b)].mean().item(), gaps[len(b):][~positive].nanmean().item()
             log(f"step {step} loss {loss.item():.4f} acc {acc.item():.2f} gap own {own:.1f} mismatched {other:.1f} nats "
                 f"{(time.time() - t0) / 60:.1f}min", flush=True)
         if time.time() - last_ckpt > cfg.ckpt_seconds:

@@ -2,7 +2,9 @@ import math
 
 import torch
 
+from training.text import Tokenizer, caption
 from training.train_cca import CCAConfig, cca_loss, image_logp, train
+from training.train_draft import models_from_checkpoint
 from training.train_target import TrainConfig, tiny_data
 from training.train_target import train as train_target
 
@@ -23,7 +25,6 @@ def test_cca_makes_the_target_prefer_each_image_under_its_own_caption(tmp_path):
     train_target(TrainConfig(minutes=10, batch_size=4, eval_images=8, warmup=5, bf16=False), resume=False, device="cpu",
                  tiny=True, out=str(tmp_path / "t"), max_steps=60)
     meta, ids, vocab, *_ = tiny_data()
-    from training.text import Tokenizer, caption
     tok = Tokenizer(vocab)
     b = [i for i, m in enumerate(meta) if m["split"] == "train"]
     caps = [caption(meta[i]) for i in b]
@@ -35,7 +36,6 @@ def test_cca_makes_the_target_prefer_each_image_under_its_own_caption(tmp_path):
             logp = image_logp(text.eval(), target.eval(), toks, words, drop)
         return (logp[:len(b)] - logp[len(b):]).mean().item()
 
-    from training.train_draft import models_from_checkpoint
     before = margin(*models_from_checkpoint(torch.load(tmp_path / "t" / "target.pt", weights_only=False)))
     text, target = train(CCAConfig(batch_size=4, lr=1e-3, lam=1.0, beta=0.05, flip=0, shift=0), str(tmp_path / "t" / "target.pt"),
                          str(tmp_path / "c"), tiny=True, max_steps=30, log=lambda *a, **k: None)
