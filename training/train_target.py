@@ -36,7 +36,7 @@ class TrainConfig:
     minutes: float = 80.0      # wall-clock budget: the cosine schedule runs on elapsed time, not steps, because
                                # the shared CPUs deliver anywhere from 2 to 10 s per step
     batch_size: int = 16
-    lr: float = 6e-4           # small model: a high peak LR is fine with warmup and clipping
+    lr: float = 6e-4           # peak; small model: a high peak LR is fine with warmup and clipping
     min_lr_frac: float = 0.1
     warmup: int = 100
     weight_decay: float = 0.05  # on matrices only
@@ -87,10 +87,16 @@ def is_icon(item):
     return item.get("concept", "").startswith("tabler:")  # tiny_data's items have no concept
 
 
+def is_core(item):
+    """One of the three emoji sources every shipped target was validated on (not an icon, not data --more-emoji)."""
+    return not is_icon(item) and not item.get("src", "").startswith("@iconify-json/")
+
+
 def split_indices(meta, icons=True):
-    """(train, val) item indices: validation scores the emoji alone; training takes the icons too unless icons=False."""
+    """(train, val) item indices: validation scores the three core emoji sources alone, so runs on more data compare;
+    training takes every emoji and the icons too unless icons=False."""
     train = [i for i, m in enumerate(meta) if m["split"] == "train" and (icons or not is_icon(m))]
-    return train, [i for i, m in enumerate(meta) if m["split"] == "val" and not is_icon(m)]
+    return train, [i for i, m in enumerate(meta) if m["split"] == "val" and is_core(m)]
 
 
 def draw_weights(meta, idx, balance):
@@ -277,12 +283,14 @@ if __name__ == "__main__":
                     "(fresh optimiser and schedule; --minutes is this run's budget)")
     ap.add_argument("--no-icons", action="store_true", help="leave the Tabler icons out of training (TrainConfig.icons)")
     ap.add_argument("--dropout", type=float, default=TrainConfig.dropout, help="residual dropout (TrainConfig.dropout)")
+    ap.add_argument("--lr", type=float, default=TrainConfig.lr, help="peak learning rate (TrainConfig.lr)")
     ap.add_argument("--balance", type=float, default=TrainConfig.balance, help="0 draws images uniformly, 1 concepts "
                     "(TrainConfig.balance)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
     cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, shift=a.shift, init=a.init,
-                      batch_size=a.batch_size, icons=not a.no_icons, dropout=a.dropout, balance=a.balance)
+                      batch_size=a.batch_size, icons=not a.no_icons, dropout=a.dropout, balance=a.balance,
+                      lr=a.lr)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)

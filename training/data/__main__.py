@@ -4,8 +4,10 @@ Sources (see training/README.md for licences): fluentui-emoji flat SVGs (MIT), @
 Noto Color Emoji bitmaps from Debian fonts-noto-color-emoji (Apache-2.0), captions from emojibase-data (MIT).
 --tabler appends Tabler line and filled icons (@tabler/icons, MIT), each drawn in one colour named in its caption
 ("red apple, line icon, fruit, food"): more concepts and colour words for a target that runs out of data (the GPU run
-in training/README.md). Off by default: the shipped models were trained on the emoji alone, and appending keeps every
-emoji at its index.
+in training/README.md). --more-emoji appends four more emoji designs from Iconify's packages (@iconify-json/emojione
+CC-BY-4.0, noto-v1 Apache-2.0, fxemoji Apache-2.0, streamline-emojis CC-BY-4.0), one image per concept each, no skin
+tones: ~3,100 more images of the non-people concepts, which have only ~3 each. Both off by default: the shipped models
+were trained on the first three sources alone, and appending keeps every emoji at its index.
 Output in training/out/data/: images.npy (N,64,64,3) uint8 on white, meta.json (caption parts, split per item).
 """
 import argparse
@@ -34,6 +36,9 @@ TONE_WORDS = {1: "light skin tone", 2: "medium-light skin tone", 3: "medium skin
 ICON_COLOURS = {"red": "#e03131", "orange": "#f76707", "yellow": "#f59f00", "green": "#2f9e44", "blue": "#1971c2",
                 "purple": "#7048e8", "pink": "#d6336c", "brown": "#8d5524", "black": "#212529", "grey": "#868e96"}
 ICON_STYLES = {"outline": "line icon", "filled": "filled icon"}
+# More emoji designs (--more-emoji), from Iconify's packaged sets: package -> style word. The words are ones the shipped
+# vocabulary already holds, so the text encoder's word table stays as it is and the shipped weights can go on training.
+ICONIFY_STYLES = {"emojione": "glossy", "noto-v1": "android", "fxemoji": "vintage", "streamline-emojis": "cartoon"}
 
 
 def norm_hex(h):
@@ -111,14 +116,43 @@ def tabler_items(icons):
     return items
 
 
+def iconify_items(eb, package, s):
+    """s = an Iconify emoji set (@iconify-json/<package>'s icons.json: icons named by the CLDR label's slug, fxemoji's
+    without hyphens) -> one item per icon whose name is an emojibase label, its SVG text in `svg`. Skin-tone variants
+    are left out: the people are already 54 % of the images, these sets are for the other concepts."""
+    by_slug = {slug(v["label"]): v for k, v in eb.items() if v["concept"] == k}
+    by_slug.update({k.replace("-", ""): v for k, v in by_slug.items()})
+    items = []
+    for name, icon in sorted(s["icons"].items()):
+        e = by_slug.get(name) or by_slug.get(name.replace("-", ""))
+        if e is None:
+            continue
+        box = [icon.get("left", 0), icon.get("top", 0), icon.get("width", s.get("width", 16)), icon.get("height", s.get("height", 16))]
+        svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{" ".join(map(str, box))}">{icon["body"]}</svg>'
+        items.append(dict(e, style=ICONIFY_STYLES[package], src=f"@iconify-json/{package}:{name}", svg=svg))
+    return items
+
+
 def rasterize_svgs(paths, colours=None):
-    """SVG files -> (N, SIZE, SIZE, 3) uint8 on white; colours[i] (hex) replaces currentColor in file i where given."""
+    """SVG files (or SVG text: an entry starting with '<') -> ((n, SIZE, SIZE, 3) uint8 on white, indices of the n
+    entries drawn); colours[i] (hex) replaces currentColor in file i where given. An SVG that makes resvg abort (a few
+    of Iconify's, through a panic in its geometry code) is left out and the rest drawn by a new process."""
+    entries = [dict(svg=p) if p.startswith("<") else dict(path=p, color=c) if c else p
+               for p, c in zip(paths, colours or [None] * len(paths))]
+    images, kept, start = [], [], 0
     with tempfile.TemporaryDirectory() as d:
-        entries = [dict(path=p, color=c) if c else p for p, c in zip(paths, colours or [None] * len(paths))]
-        json.dump(entries, open(os.path.join(d, "l.json"), "w"))
-        subprocess.run(["node", os.path.join(HERE, "rasterize.mjs"), os.path.join(d, "l.json"), os.path.join(d, "o.bin"), str(SIZE)],
-                       check=True, cwd=HERE)
-        return np.fromfile(os.path.join(d, "o.bin"), np.uint8).reshape(len(paths), SIZE, SIZE, 3)
+        while start < len(entries):
+            json.dump(entries[start:], open(os.path.join(d, "l.json"), "w"))
+            done = subprocess.run(["node", os.path.join(HERE, "rasterize.mjs"), os.path.join(d, "l.json"),
+                                   os.path.join(d, "o.bin"), str(SIZE)], cwd=HERE, stderr=subprocess.DEVNULL)
+            drawn = np.fromfile(os.path.join(d, "o.bin"), np.uint8).reshape(-1, SIZE, SIZE, 3)
+            images.append(drawn)
+            kept += range(start, start + len(drawn))
+            if done.returncode == 0:
+                break
+            print(f"resvg aborted on entry {start + len(drawn)} of {len(entries)}: left out")
+            start += len(drawn) + 1
+    return np.concatenate(images), kept
 
 
 def noto_items(eb):
@@ -154,25 +188,37 @@ def noto_items(eb):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--more-emoji", action="store_true", help="append the Iconify emoji sets (module docstring)")
     ap.add_argument("--tabler", action="store_true", help="append the Tabler icons in colour (module docstring)")
     a = ap.parse_args()
     eb = load_emojibase()
     svg_items = fluent_items(eb) + twemoji_items(eb)
-    svg_imgs = rasterize_svgs([it["src"] for it in svg_items])
+    svg_imgs, kept = rasterize_svgs([it["src"] for it in svg_items])
+    assert len(kept) == len(svg_items), "an emoji SVG failed to draw"  # appending keeps every emoji at its index
     n_items, n_imgs = noto_items(eb)
     items, imgs = svg_items + n_items, [svg_imgs, n_imgs]
+    if a.more_emoji:
+        more = sum((iconify_items(eb, package, json.load(open(os.path.join(NM, "@iconify-json", package, "icons.json"))))
+                    for package in ICONIFY_STYLES), [])
+        more_imgs, kept = rasterize_svgs([it.pop("svg") for it in more])
+        items += [more[i] for i in kept]
+        imgs.append(more_imgs)
     if a.tabler:
         icons = tabler_items(json.load(open(os.path.join(NM, "@tabler", "icons", "icons.json"))))
-        items += icons
-        imgs.append(rasterize_svgs([it["src"] for it in icons], [ICON_COLOURS[it["colour"]] for it in icons]))
+        icon_imgs, kept = rasterize_svgs([it["src"] for it in icons], [ICON_COLOURS[it["colour"]] for it in icons])
+        items += [icons[i] for i in kept]
+        imgs.append(icon_imgs)
     imgs = np.concatenate(imgs)
     for it in items:
         it["split"] = split_of(it["concept"])
-        it["src"] = os.path.relpath(it["src"], NM) if it["style"] != "noto" else "NotoColorEmoji.ttf:" + it["src"]
+        if it["style"] == "noto":
+            it["src"] = "NotoColorEmoji.ttf:" + it["src"]
+        elif not it["src"].startswith("@iconify-json/"):
+            it["src"] = os.path.relpath(it["src"], NM)
     os.makedirs(OUT, exist_ok=True)
     np.save(os.path.join(OUT, "images.npy"), imgs)
     json.dump(items, open(os.path.join(OUT, "meta.json"), "w"))
-    for s in ("fluent", "twemoji", "noto", *ICON_STYLES.values()):
+    for s in ("fluent", "twemoji", "noto", *ICONIFY_STYLES.values(), *ICON_STYLES.values()):
         print(s, sum(it["style"] == s for it in items))
     for s in ("train", "val", "test"):
         print(s, sum(it["split"] == s for it in items), "images,", len({it["concept"] for it in items if it["split"] == s}), "concepts")

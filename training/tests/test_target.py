@@ -199,6 +199,15 @@ def test_icons_train_only_when_asked_and_never_validate():
     assert split_indices(meta, icons=False) == ([0], [2])
 
 
+def test_more_emoji_train_but_validation_keeps_the_core_sources():
+    from training.train_target import split_indices
+    meta = [dict(concept="1F34E", split="train", src="fluentui-emoji/icons/flat/red-apple.svg"),
+            dict(concept="1F34E", split="train", src="@iconify-json/emojione:red-apple"),
+            dict(concept="2600", split="val", src="NotoColorEmoji.ttf:uni2600"),
+            dict(concept="2600", split="val", src="@iconify-json/noto-v1:sun")]
+    assert split_indices(meta) == ([0, 1], [2])
+
+
 def test_residual_dropout_only_while_training():
     from training.train_target import residual_dropout
     text, target = tiny_models()

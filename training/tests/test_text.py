@@ -81,3 +81,21 @@ def test_vocab_cache_is_rebuilt_for_new_caption_words(tmp_path, monkeypatch):
     apple = dog + [dict(label="red apple", style="line icon", tags=[])]
     vocab, table = text.build_vocab(apple, n_common=1)
     assert vocab == ["<pad>", "<unk>", "apple", "dog", "icon", "line", "noto", "red", "the"] and len(table) == len(vocab)
+
+
+def test_vocab_keeps_the_shipped_order_when_only_the_order_differs(tmp_path, monkeypatch):
+    import json
+
+    import training.text as text
+    glove = dict(dimensions=3, words=["the", "glossy", "dog"],
+                 vectors={w: [float(i + 1), 0.0, 0.0, 1.0, i] for i, w in enumerate(["the", "glossy", "dog"])})
+    (tmp_path / "glove.json").write_text(json.dumps(glove))
+    monkeypatch.setattr(text, "GLOVE_JSON", str(tmp_path / "glove.json"))
+    monkeypatch.setattr(text, "VOCAB_CACHE", str(tmp_path / "vocab.npz"))
+    shipped = ["<pad>", "<unk>", "dog", "the", "glossy"]  # built when "glossy" was only a common word
+    (tmp_path / "vocab.json").write_text(json.dumps(shipped))
+    more = [dict(label="dog", style="glossy", tags=[])]  # now it is a style word: sorted among the caption words
+    vocab, table = text.build_vocab(more, n_common=2, shipped=str(tmp_path / "vocab.json"))
+    assert vocab == shipped and table[:, 0].tolist() == [0, 0, 3, 1, 2]  # each word keeps its own vector
+    other = more + [dict(label="cat", style="glossy", tags=[])]  # a new word: the order is this dataset's own
+    assert text.build_vocab(other, n_common=2, shipped=str(tmp_path / "vocab.json"))[0] == ["<pad>", "<unk>", "cat", "dog", "glossy", "the"]
