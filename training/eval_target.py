@@ -1,4 +1,4 @@
-"""How strongly the target listens to its caption: python -m training.eval_target [--target PATH] [--n 32]
+"""How strongly the target listens to its caption: python -m training.eval_target [--target PATH] [--n 32] [--model-card]
 
 For n training and n validation images (canonical captions, fixed draws):
   bits     mean bits/token with the caption and with the null prefix, and their difference (the caption's gain)
@@ -6,6 +6,8 @@ For n training and n validation images (canonical captions, fixed draws):
            own caption scores best (top-1, chance 1/n) and the mean rank of the own caption (1 = best)
   prefix   text prefix norm against the null prefix and the token embeddings, and the mean pairwise cosine of the prefixes
 Samples that follow their prompt need a large gain and a high top-1; the validation loss alone does not show it.
+--model-card adds the same for the real images of the model card's 12 prompts (training.sample), each under the 12
+captions: does the target know the concepts its grid asks for?
 Prints one JSON object; --out also writes it.
 """
 import argparse
@@ -17,6 +19,7 @@ import random
 import torch
 import torch.nn.functional as F
 
+from training.sample import model_card_items
 from training.text import caption
 from training.tokenize import load_tokens
 from training.train_draft import OUT, load_target
@@ -57,6 +60,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--target", default=os.path.join(OUT, "target.pt"))
     ap.add_argument("--n", type=int, default=32, help="images per split (each is scored under n captions)")
+    ap.add_argument("--model-card", action="store_true", help="also score the model card grid's real images")
     ap.add_argument("--out", default=None, help="also write the JSON here")
     a = ap.parse_args()
     torch.set_num_threads(2)
@@ -68,6 +72,8 @@ def main():
     for split in ("train", "val"):
         idx = [i for i, m in enumerate(meta) if m["split"] == split]
         result[split] = conditioning(text, target, tok, meta, ids, random.Random(0).sample(idx, a.n))
+    if a.model_card:
+        result["model_card"] = conditioning(text, target, tok, meta, ids, model_card_items(meta))
     print(json.dumps(result, indent=1))
     if a.out:
         json.dump(result, open(a.out, "w"), indent=1)

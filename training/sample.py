@@ -27,6 +27,11 @@ MODEL_CARD_PROMPTS = [("red apple", "fluent"), ("grinning face", "twemoji"), ("d
                       ("banana", "noto"), ("rainbow", "fluent"), ("house", "twemoji"), ("cherries", "noto")]
 
 
+def model_card_items(meta) -> list[int]:
+    """Indices of MODEL_CARD_PROMPTS' real images in the dataset's meta (one per prompt, in order)."""
+    return [next(i for i, m in enumerate(meta) if (m["label"], m["style"]) == p) for p in MODEL_CARD_PROMPTS]
+
+
 def sample_logits(logits, temperature, top_k, gen):
     if temperature == 0:
         return logits.argmax(-1)
@@ -82,7 +87,7 @@ def main():
     prompts, real = a.prompts, None
     if a.model_card:
         meta, *_ = load_tokens()
-        items = [next(i for i, m in enumerate(meta) if (m["label"], m["style"]) == p) for p in MODEL_CARD_PROMPTS]
+        items = model_card_items(meta)
         images = os.path.join(OUT, "data", "images.npy")  # absent from a GPU run's payload: no real column then
         prompts, real = [caption(meta[i]) for i in items], np.load(images, mmap_mode="r")[items] if os.path.exists(images) else None
     out = a.out or os.path.join(PUBLIC if a.model_card else OUT, "samples.png")

@@ -31,3 +31,12 @@ def test_conditioning_metrics():
     assert math.isclose(r["caption_gain_bits_per_image"], null - cond, abs_tol=1e-2)
     assert 0 <= r["own_caption_top1"] <= 1 and 1 <= r["own_caption_mean_rank"] <= 6
     assert r["images"] == 6 and -1 <= r["prefix_pairwise_cos"] <= 1
+
+
+def test_model_card_items_finds_each_prompts_image_in_order():
+    from training.sample import MODEL_CARD_PROMPTS, model_card_items
+    # the prompts' images shuffled among other images; the lookup returns them in the prompts' order
+    others = [dict(label="moon", style="noto"), dict(label="red apple", style="noto")]
+    prompts = [dict(label=label, style=style) for label, style in MODEL_CARD_PROMPTS]
+    meta = others + prompts[::-1]
+    assert model_card_items(meta) == [len(meta) - 1 - i for i in range(len(prompts))]
