@@ -55,7 +55,8 @@ def build_vocab(meta, n_common=20000, shipped=SHIPPED_VOCAB):
     vocab, table = cut_glove(json.load(open(GLOVE_JSON)), cap_words, n_common)
     keep = json.load(open(shipped)) if shipped and os.path.exists(shipped) else []
     if set(keep) == set(vocab):
-        table, vocab = table[[vocab.index(w) for w in keep]], keep
+        row = {w: i for i, w in enumerate(vocab)}
+        table, vocab = table[[row[w] for w in keep]], keep
     os.makedirs(os.path.dirname(VOCAB_CACHE), exist_ok=True)
     np.savez(VOCAB_CACHE, words=np.array(vocab), vectors=table)
     print(f"vocab {len(vocab)} words, {len(cap_words)} caption words")

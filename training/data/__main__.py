@@ -50,6 +50,11 @@ def slug(label):
     return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
 
 
+def concepts_by_slug(eb):
+    """The base emoji (no skin tone) by their label's slug ("red-apple"), the way Fluent and Iconify name their files."""
+    return {slug(v["label"]): v for k, v in eb.items() if v["concept"] == k}
+
+
 def split_of(concept):
     # Split by concept (base emoji), so skin tones and other styles of a test emoji never appear in train.
     b = int(hashlib.sha1(concept.encode()).hexdigest(), 16) % 100
@@ -70,7 +75,7 @@ def load_emojibase():
 
 
 def fluent_items(eb):
-    by_slug = {slug(v["label"]): v for k, v in eb.items() if v["concept"] == k}
+    by_slug = concepts_by_slug(eb)
     items = []
     for p in sorted(glob.glob(os.path.join(NM, "fluentui-emoji/icons/flat/*.svg"))):
         name = os.path.basename(p)[:-4]
@@ -120,11 +125,10 @@ def iconify_items(eb, package, s):
     """s = an Iconify emoji set (@iconify-json/<package>'s icons.json: icons named by the CLDR label's slug, fxemoji's
     without hyphens) -> one item per icon whose name is an emojibase label, its SVG text in `svg`. Skin-tone variants
     are left out: the people are already 54 % of the images, these sets are for the other concepts."""
-    by_slug = {slug(v["label"]): v for k, v in eb.items() if v["concept"] == k}
-    by_slug.update({k.replace("-", ""): v for k, v in by_slug.items()})
+    by_key = {k.replace("-", ""): v for k, v in concepts_by_slug(eb).items()}  # matches fxemoji's names and the rest
     items = []
     for name, icon in sorted(s["icons"].items()):
-        e = by_slug.get(name) or by_slug.get(name.replace("-", ""))
+        e = by_key.get(name.replace("-", ""))
         if e is None:
             continue
         box = [icon.get("left", 0), icon.get("top", 0), icon.get("width", s.get("width", 16)), icon.get("height", s.get("height", 16))]
