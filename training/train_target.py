@@ -7,6 +7,8 @@ Checkpoints to training/out/target.pt (and target_best.pt at the lowest validati
 reported in bits per image token.
 --tiny [--steps N] [--out DIR]: a tiny model on synthetic data (the DDP test; nothing real is touched).
 --init public/models/hawk-emoji: start from the shipped weights (checkpoints under training/out/ do not outlive a session).
+--labels model-card [--fresh-text]: the grid's ten training concepts alone, a 10-minute test of whether captions steer
+the target (training/README.md, stop 25).
 """
 import argparse
 import math
@@ -60,6 +62,10 @@ class TrainConfig:
     balance: float = 0.0       # draw each image with weight (its concept's image count)^-balance: 0 = every image alike
                                # (the skin-tone variants, 12-18 images per concept, make people 54 % of the draws),
                                # 1 = every concept alike (`draw_weights`)
+    labels: tuple = ()         # train on the images of these labels alone (--labels model-card: the grid's ten training
+                               # concepts, 61 images): a 10-minute test of whether captions steer the target
+    fresh_text: bool = False   # with init: keep the shipped target but start the text encoder afresh (the shipped one
+                               # encodes the style word more than the concept: training/README.md, stop 25)
 
 
 # Labels whose mirror image would contradict the caption: directions, text and digits, flags, clock faces.
@@ -92,10 +98,11 @@ def is_core(item):
     return not is_icon(item) and not item.get("src", "").startswith("@iconify-json/")
 
 
-def split_indices(meta, icons=True):
+def split_indices(meta, icons=True, labels=()):
     """(train, val) item indices: validation scores the three core emoji sources alone, so runs on more data compare;
-    training takes every emoji and the icons too unless icons=False."""
-    train = [i for i, m in enumerate(meta) if m["split"] == "train" and (icons or not is_icon(m))]
+    training takes every emoji and the icons too unless icons=False, and only the images of `labels` if given."""
+    train = [i for i, m in enumerate(meta) if m["split"] == "train" and (icons or not is_icon(m))
+             and (not labels or m["label"] in labels)]
     return train, [i for i, m in enumerate(meta) if m["split"] == "val" and is_core(m)]
 
 
@@ -182,7 +189,9 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
     if cfg.shift and ids_shift is None:
         raise SystemExit("--shift needs the shifted tokens: run python -m training.tokenize again")
     tok = Tokenizer(vocab)
-    train_idx, val_idx = split_indices(meta, cfg.icons)
+    train_idx, val_idx = split_indices(meta, cfg.icons, cfg.labels)
+    if not train_idx:
+        raise SystemExit(f"no training images for the labels {cfg.labels}")
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
     weights = draw_weights(meta, train_idx, cfg.balance)
     text, target = build_models(vectors, "tiny" if tiny else "hawk-emoji")
@@ -190,7 +199,9 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
         shipped_text, shipped_target, shipped_tok, _ = load_shipped(cfg.init)
         if shipped_tok.index != tok.index:
             raise SystemExit(f"--init {cfg.init}: its vocabulary differs from this dataset's; rebuild the data first")
-        text.load_state_dict(shipped_text.state_dict()), target.load_state_dict(shipped_target.state_dict())
+        target.load_state_dict(shipped_target.state_dict())
+        if not cfg.fresh_text:
+            text.load_state_dict(shipped_text.state_dict())
     if cfg.dropout:
         residual_dropout([text, target], cfg.dropout)
     text.to(device), target.to(device)
@@ -286,11 +297,17 @@ if __name__ == "__main__":
     ap.add_argument("--lr", type=float, default=TrainConfig.lr, help="peak learning rate (TrainConfig.lr)")
     ap.add_argument("--balance", type=float, default=TrainConfig.balance, help="0 draws images uniformly, 1 concepts "
                     "(TrainConfig.balance)")
+    ap.add_argument("--labels", default="", help="train on these comma-separated labels alone; model-card = the model "
+                    "card grid's prompts (TrainConfig.labels)")
+    ap.add_argument("--fresh-text", action="store_true", help="with --init: a new text encoder (TrainConfig.fresh_text)")
     a = ap.parse_args()
+    if a.labels == "model-card":
+        from training.sample import MODEL_CARD_PROMPTS
+        a.labels = ",".join(label for label, _ in MODEL_CARD_PROMPTS)
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
     cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, shift=a.shift, init=a.init,
                       batch_size=a.batch_size, icons=not a.no_icons, dropout=a.dropout, balance=a.balance,
-                      lr=a.lr)
+                      lr=a.lr, labels=tuple(filter(None, a.labels.split(","))), fresh_text=a.fresh_text)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)

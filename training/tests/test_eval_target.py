@@ -4,7 +4,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from training.eval_target import conditioning, image_bits
+from training.eval_target import conditioning, image_bits, prefix_shares
 from training.text import caption
 from training.train_draft import tiny_setup
 
@@ -40,3 +40,19 @@ def test_model_card_items_finds_each_prompts_image_in_order():
     prompts = [dict(label=label, style=style) for label, style in MODEL_CARD_PROMPTS]
     meta = others + prompts[::-1]
     assert model_card_items(meta) == [len(meta) - 1 - i for i in range(len(prompts))]
+
+
+def test_prefix_shares_split_the_variance_between_label_and_style():
+    torch.manual_seed(0)
+    common, by_word = torch.randn(4, 8) * 10, {w: torch.randn(4, 8) for w in ["sun", "moon", "apple", "noto", "fluent"]}
+
+    def encoder(depends_on):
+        def encode(captions):  # one prefix per caption: the common part plus its label's or its style's
+            return torch.stack([common + by_word[c.split(", ")[depends_on]] for c in captions])
+        return encode
+
+    on_label = prefix_shares(encoder(0), ["sun", "moon", "apple"], ["noto", "fluent"])
+    assert on_label["label"] == 1 and on_label["style"] == 0 and on_label["interaction"] == 0
+    on_style = prefix_shares(encoder(1), ["sun", "moon", "apple"], ["noto", "fluent"])
+    assert on_style["style"] == 1 and on_style["label"] == 0
+    assert 0 < on_label["caption_energy"] < 0.1  # the common part dominates each vector

@@ -1,4 +1,5 @@
 """Target + text encoder: a tiny config learns synthetic data; f16 safetensors export reloads to the same outputs."""
+import dataclasses
 import math
 
 import numpy as np
@@ -186,6 +187,15 @@ def test_training_can_start_from_shipped_weights(tmp_path, monkeypatch):
         assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
     assert ck["train"]["init"] == "shipped-dir" and ck["step"] == 0
 
+    # fresh_text: the shipped target with the text encoder a run from scratch starts from
+    for name, init, fresh in [("fresh", "shipped-dir", True), ("scratch", "", False)]:
+        run = dataclasses.replace(cfg, init=init, fresh_text=fresh)
+        train_target.train(run, resume=False, device="cpu", tiny=True, out=str(tmp_path / name), max_steps=0)
+    ck, scratch = (torch.load(tmp_path / name / "target.pt", weights_only=False) for name in ("fresh", "scratch"))
+    for got, want in [(ck["target"], shipped_target.state_dict()), (ck["text"], scratch["text"])]:
+        assert all(torch.equal(got[k], want[k]) for k in want)
+    assert not torch.equal(ck["text"]["queries"], shipped_text.state_dict()["queries"])
+
     monkeypatch.setattr(train_target, "load_shipped", lambda d: (shipped_text, shipped_target, Tokenizer(vocab[:-1]), 850))
     with pytest.raises(SystemExit, match="vocabulary"):
         train_target.train(cfg, resume=False, device="cpu", tiny=True, out=str(tmp_path), max_steps=0)
@@ -197,6 +207,14 @@ def test_icons_train_only_when_asked_and_never_validate():
             dict(concept="1F34E", split="val"), dict(concept="tabler:sun", split="val"), dict(concept="2600", split="test")]
     assert split_indices(meta) == ([0, 1], [2])
     assert split_indices(meta, icons=False) == ([0], [2])
+
+
+def test_labels_restrict_training_not_validation():
+    from training.train_target import split_indices
+    meta = [dict(label="sun", concept="2600", split="train"), dict(label="moon", concept="1F319", split="train"),
+            dict(label="sun", concept="2600", split="train"), dict(label="moon", concept="1F319", split="val")]
+    assert split_indices(meta, labels=("sun",)) == ([0, 2], [3])
+    assert split_indices(meta) == ([0, 1, 2], [3])
 
 
 def test_more_emoji_train_but_validation_keeps_the_core_sources():
