@@ -301,13 +301,14 @@ if __name__ == "__main__":
                     "card grid's prompts (TrainConfig.labels)")
     ap.add_argument("--fresh-text", action="store_true", help="with --init: a new text encoder (TrainConfig.fresh_text)")
     a = ap.parse_args()
+    labels = tuple(filter(None, a.labels.split(",")))
     if a.labels == "model-card":
         from training.sample import MODEL_CARD_PROMPTS
-        a.labels = ",".join(label for label, _ in MODEL_CARD_PROMPTS)
+        labels = tuple(label for label, _ in MODEL_CARD_PROMPTS)
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
     cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, shift=a.shift, init=a.init,
                       batch_size=a.batch_size, icons=not a.no_icons, dropout=a.dropout, balance=a.balance,
-                      lr=a.lr, labels=tuple(filter(None, a.labels.split(","))), fresh_text=a.fresh_text)
+                      lr=a.lr, labels=labels, fresh_text=a.fresh_text)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)
