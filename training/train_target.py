@@ -190,8 +190,9 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
         raise SystemExit("--shift needs the shifted tokens: run python -m training.tokenize again")
     tok = Tokenizer(vocab)
     train_idx, val_idx = split_indices(meta, cfg.icons, cfg.labels)
-    if not train_idx:
-        raise SystemExit(f"no training images for the labels {cfg.labels}")
+    if len(train_idx) < cfg.batch_size:  # draw_images samples a batch of distinct images
+        raise SystemExit(f"{len(train_idx)} training images for the labels {cfg.labels}, fewer than a batch "
+                         f"({cfg.batch_size}): add labels or lower --batch-size")
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
     weights = draw_weights(meta, train_idx, cfg.balance)
     text, target = build_models(vectors, "tiny" if tiny else "hawk-emoji")

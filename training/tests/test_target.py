@@ -217,6 +217,13 @@ def test_labels_restrict_training_not_validation():
     assert split_indices(meta) == ([0, 1, 2], [3])
 
 
+def test_too_few_images_for_a_batch_is_refused_with_a_message(tmp_path):
+    from training import train_target
+    cfg = train_target.TrainConfig(batch_size=4, eval_images=8, warmup=5, bf16=False, labels=("thing1", "thing2", "thing3"))
+    with pytest.raises(SystemExit, match="3 training images .* fewer than a batch"):
+        train_target.train(cfg, resume=False, device="cpu", tiny=True, out=str(tmp_path), max_steps=1)
+
+
 def test_more_emoji_train_but_validation_keeps_the_core_sources():
     from training.train_target import split_indices
     meta = [dict(concept="1F34E", split="train", src="fluentui-emoji/icons/flat/red-apple.svg"),
