@@ -1,13 +1,13 @@
 """Every stage that builds the shipped models, in dependency order:
 
-python -m training.all [--vq-minutes 32] [--target-minutes 80] [--evaluator-minutes 15] [--draft-minutes 55] [--device cpu|cuda: every trainer and generate]
+python -m training.all [--vq-minutes 32] [--target-minutes 70] [--evaluator-minutes 15] [--draft-minutes 55] [--device cpu|cuda: every trainer and generate]
 python -m training.all --dry-run      # print the commands only
 python -m training.all --from generate      # that stage and every later one (after more target training: new
                                             # target samples, re-distil the drafts against it, re-export, re-measure,
                                             # new fixtures and samples)
 
-dataset -> VQ (train + export decoder.onnx, codebook) -> tokens -> text encoder + target -> evaluator (train + export)
--> target-generated images for the drafts -> Hawk and ablation drafts (distil together, export) -> app export (target, text, manifest with the drafts, golden)
+dataset -> VQ (train + export decoder.onnx, codebook) -> tokens -> text encoder + target (training/vocabulary.py's concepts)
+-> evaluator (train + export) -> target-generated images for the drafts -> Hawk and ablation drafts (distil together, export) -> app export (target, text, manifest with the drafts, golden)
 -> draft evaluation (the model card's agreement table) -> engine test fixtures -> the model card's sample grid.
 Each trainer checkpoints to training/out/ and resumes with its own --resume (see training/README.md).
 """
@@ -21,7 +21,8 @@ def stages(a) -> list[list[str]]:
         ["training.data"],
         ["training.train_vq", "--minutes", a.vq_minutes, "--device", a.device],
         ["training.tokenize"],
-        ["training.train_target", "--minutes", a.target_minutes, "--device", a.device],
+        ["training.train_target", "--minutes", a.target_minutes, "--device", a.device, "--labels", "vocabulary",
+         "--core-only", "--flip", "0.5", "--shift", "0.5"],
         ["training.train_evaluator", "--minutes", a.evaluator_minutes, "--device", a.device],
         ["training.generate", "--device", a.device],
         ["training.train_draft", "--variant", "both", "--minutes", a.draft_minutes, "--device", a.device],
@@ -36,7 +37,7 @@ def stages(a) -> list[list[str]]:
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--vq-minutes", default="32")
-    ap.add_argument("--target-minutes", default="80")
+    ap.add_argument("--target-minutes", default="70")
     ap.add_argument("--evaluator-minutes", default="15")
     ap.add_argument("--draft-minutes", default="55")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])

@@ -167,6 +167,8 @@ def main():
                      **({"target_started_from": ck["train"]["init"]} if ck["train"].get("init") else {})),
         golden="golden.json",
     )
+    if ck["train"].get("labels"):  # the concepts the target learnt (training/vocabulary.py): the app names them
+        manifest["concepts"] = list(ck["train"]["labels"])
     files = [file_entry(os.path.join(d, f), r) for f, r in
              [("target.safetensors", "target weights"), ("text.safetensors", "text encoder weights + null prefix"),
               ("vocab.json", "text vocabulary, index = word id"), ("golden.json", "parity fixtures")]]

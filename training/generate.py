@@ -2,8 +2,9 @@
 samples, not only teacher-forced training images): python -m training.generate [--images 1024] [--batch 32] [--device cpu|cuda]
 -> training/out/generated.npz: ids (N, 256) int16, captions (N,) str (the exact caption each image was generated from).
 
-Captions are training-split captions with random tags (as in training), sampled with CFG 3, plausibility cut 0.02 and
-temperature 1 (the app's defaults, training.guidance), under bf16 autocast where it pays (precision.bf16_pays): the draft trainer recomputes the target's distributions on these tokens in its own pass,
+Captions are those of the target's own training images (train_draft.target_training_items) with random tags (as in
+training), sampled with CFG 3, plausibility cut 0.02 and temperature 1 (the app's defaults, training.guidance), under bf16
+autocast where it pays (precision.bf16_pays): the draft trainer recomputes the target's distributions on these tokens in its own pass,
 so only the token sequences matter here.
 """
 import argparse
@@ -19,7 +20,7 @@ from training.precision import bf16_pays
 from training.sample import generate
 from training.text import caption
 from training.tokenize import load_tokens
-from training.train_draft import OUT, load_target
+from training.train_draft import OUT, load_target, target_training_items
 
 
 def main():
@@ -38,7 +39,7 @@ def main():
     text, target, tok, target_step = load_target(a.target)
     text, target = text.to(a.device), target.to(a.device)
     meta, *_ = load_tokens()
-    train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
+    train_idx = target_training_items(a.target, meta)
     rng = random.Random(a.seed)
     captions = [caption(meta[rng.choice(train_idx)], rng) for _ in range(a.images)]
     ids, t0, bf16 = [], time.time(), bf16_pays(a.device)

@@ -21,10 +21,11 @@ from training.text import caption
 from training.tokenize import load_tokens, load_vq
 from training.train_draft import OUT, PUBLIC, load_target
 
-# (label, style): ten training concepts and two test-split concepts (house, cherries), whose captions training never saw.
+# (label, style): twelve concepts of training/vocabulary.py, four in each core design. Until stop 26 the last two were
+# test-split concepts (house, cherries), whose captions training never saw; the model card reports those apart.
 MODEL_CARD_PROMPTS = [("red apple", "fluent"), ("grinning face", "twemoji"), ("dog face", "noto"), ("sun", "fluent"),
                       ("red heart", "twemoji"), ("pizza", "noto"), ("rocket", "fluent"), ("snowman", "twemoji"),
-                      ("banana", "noto"), ("rainbow", "fluent"), ("house", "twemoji"), ("cherries", "noto")]
+                      ("banana", "noto"), ("rainbow", "fluent"), ("penguin", "twemoji"), ("Christmas tree", "noto")]
 
 
 def model_card_items(meta) -> list[int]:

@@ -31,6 +31,7 @@ from training.precision import bf16_pays
 from training.target import ModelArgs, Transformer, configs
 from training.text import TextArgs, TextEncoder, Tokenizer, caption
 from training.tokenize import load_tokens
+from training.train_target import split_indices
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 PUBLIC = os.path.normpath(os.path.join(OUT, "..", "..", "public", "models", "hawk-emoji"))
@@ -75,6 +76,17 @@ def load_target(path=os.path.join(OUT, "target.pt")):
     for p in list(text.parameters()) + list(target.parameters()):
         p.requires_grad_(False)
     return text.eval(), target.eval(), Tokenizer(list(z["words"]), ck["text_args"]["max_words"]), ck.get("step")
+
+
+def target_training_items(path, meta) -> list[int]:
+    """Indices of the training images the target at path learnt (its --labels, --core-only and icons; for a shipped
+    directory, the manifest's concepts in the core designs, all of it when it lists none): the drafts distil, and
+    training.generate captions, where the target is meant to be used."""
+    if os.path.isdir(path):
+        concepts = json.load(open(os.path.join(path, "manifest.json"))).get("concepts", [])
+        return split_indices(meta, labels=tuple(concepts), core_only=True)[0]
+    cfg = torch.load(path, map_location="cpu", mmap=True)["train"]
+    return split_indices(meta, cfg.get("icons", True), tuple(cfg.get("labels", ())), cfg.get("core_only", False))[0]
 
 
 def models_from_checkpoint(ck):
@@ -195,7 +207,8 @@ def train(cfg: DraftTrainConfig, variants, resume, n_layers=1, tiny=False, targe
         generated = load_generated()
     text, target = text.to(device), target.to(device)
     n_generated = round(cfg.batch_size * cfg.generated_frac) if generated else 0
-    train_idx = [i for i, m in enumerate(meta) if m["split"] == "train"]
+    train_idx = ([i for i, m in enumerate(meta) if m["split"] == "train"] if tiny
+                 else target_training_items(target_path, meta))
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
     val_sub = random.Random(1).sample(val_idx, min(cfg.eval_images, len(val_idx)))
     drafts, opts = {}, {}

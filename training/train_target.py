@@ -8,7 +8,8 @@ reported in bits per image token.
 --tiny [--steps N] [--out DIR]: a tiny model on synthetic data (the DDP test; nothing real is touched).
 --init public/models/hawk-emoji: start from the shipped weights (checkpoints under training/out/ do not outlive a session).
 --labels model-card [--fresh-text]: the grid's ten training concepts alone, a 10-minute test of whether captions steer
-the target (training/README.md, stop 25).
+the target (training/README.md, stop 25); --labels vocabulary: the 64 concepts of training/vocabulary.py, the shipped recipe.
+--core-only: the three core emoji designs alone (the default data), e.g. when the data was built with --more-emoji.
 """
 import argparse
 import math
@@ -64,6 +65,7 @@ class TrainConfig:
                                # 1 = every concept alike (`draw_weights`)
     labels: tuple = ()         # train on the images of these labels alone (--labels model-card: the grid's ten training
                                # concepts, 61 images): a 10-minute test of whether captions steer the target
+    core_only: bool = False    # train on the three core emoji designs alone (is_core), leaving --more-emoji's and the icons out
     fresh_text: bool = False   # with init: keep the shipped target but start the text encoder afresh (the shipped one
                                # encodes the style word more than the concept: training/README.md, stop 25)
 
@@ -98,11 +100,12 @@ def is_core(item):
     return not is_icon(item) and not item.get("src", "").startswith("@iconify-json/")
 
 
-def split_indices(meta, icons=True, labels=()):
+def split_indices(meta, icons=True, labels=(), core_only=False):
     """(train, val) item indices: validation scores the three core emoji sources alone, so runs on more data compare;
-    training takes every emoji and the icons too unless icons=False, and only the images of `labels` if given."""
+    training takes every emoji and the icons too unless icons=False or core_only (then the core sources alone), and only
+    the images of `labels` if given."""
     train = [i for i, m in enumerate(meta) if m["split"] == "train" and (icons or not is_icon(m))
-             and (not labels or m["label"] in labels)]
+             and (not core_only or is_core(m)) and (not labels or m["label"] in labels)]
     return train, [i for i, m in enumerate(meta) if m["split"] == "val" and is_core(m)]
 
 
@@ -189,7 +192,7 @@ def train(cfg: TrainConfig, resume: bool, device: str, tiny=False, out=OUT, max_
     if cfg.shift and ids_shift is None:
         raise SystemExit("--shift needs the shifted tokens: run python -m training.tokenize again")
     tok = Tokenizer(vocab)
-    train_idx, val_idx = split_indices(meta, cfg.icons, cfg.labels)
+    train_idx, val_idx = split_indices(meta, cfg.icons, cfg.labels, cfg.core_only)
     if len(train_idx) < cfg.batch_size:  # draw_images samples a batch of distinct images
         raise SystemExit(f"{len(train_idx)} training images for the labels {cfg.labels}, fewer than a batch "
                          f"({cfg.batch_size}): add labels or lower --batch-size")
@@ -299,17 +302,21 @@ if __name__ == "__main__":
     ap.add_argument("--balance", type=float, default=TrainConfig.balance, help="0 draws images uniformly, 1 concepts "
                     "(TrainConfig.balance)")
     ap.add_argument("--labels", default="", help="train on these comma-separated labels alone; model-card = the model "
-                    "card grid's prompts (TrainConfig.labels)")
+                    "card grid's prompts, vocabulary = training/vocabulary.py (TrainConfig.labels)")
+    ap.add_argument("--core-only", action="store_true", help="the three core emoji designs alone (TrainConfig.core_only)")
     ap.add_argument("--fresh-text", action="store_true", help="with --init: a new text encoder (TrainConfig.fresh_text)")
     a = ap.parse_args()
     labels = tuple(filter(None, a.labels.split(",")))
     if a.labels == "model-card":
         from training.sample import MODEL_CARD_PROMPTS
         labels = tuple(label for label, _ in MODEL_CARD_PROMPTS)
+    elif a.labels == "vocabulary":
+        from training.vocabulary import VOCABULARY
+        labels = VOCABULARY
     torch.set_num_threads(max(1, 2 // int(os.environ.get("WORLD_SIZE", "1"))))
     cfg = TrainConfig(minutes=a.minutes, bf16=not a.no_bf16 and bf16_pays(a.device), flip=a.flip, shift=a.shift, init=a.init,
                       batch_size=a.batch_size, icons=not a.no_icons, dropout=a.dropout, balance=a.balance,
-                      lr=a.lr, labels=labels, fresh_text=a.fresh_text)
+                      lr=a.lr, labels=labels, core_only=a.core_only, fresh_text=a.fresh_text)
     if a.tiny:
         cfg.batch_size, cfg.eval_images, cfg.warmup = 4, 8, 5
     train(cfg, a.resume, a.device, a.tiny, a.out, a.steps)

@@ -21,7 +21,8 @@ def test_dry_run_lists_every_stage_in_dependency_order():
     draft_export = commands.index(["training.train_draft", "--variant", "both", "--export"])
     assert commands.index(["training.train_draft", "--variant", "both", "--minutes", "55", "--device", "cuda"]) < draft_export < first("training.export")
     assert first("training.export") < first("training.eval_draft")
-    assert ["training.train_target", "--minutes", "5", "--device", "cuda"] in commands
+    assert ["training.train_target", "--minutes", "5", "--device", "cuda", "--labels", "vocabulary", "--core-only", "--flip", "0.5",
+            "--shift", "0.5"] in commands  # the shipped recipe: training/vocabulary.py's concepts
     assert ["training.generate", "--device", "cuda"] in commands
     assert ["training.train_vq", "--minutes", "32", "--device", "cuda"] in commands
     assert ["training.train_evaluator", "--minutes", "15", "--device", "cuda"] in commands

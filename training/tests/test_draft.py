@@ -184,6 +184,26 @@ def test_batches_mix_training_and_generated_images():
     assert len(captions) == 8 and not any(c.startswith("generated") for c in captions)
 
 
+def test_drafts_learn_on_the_images_their_target_learnt(tmp_path):
+    import json
+    from training.train_draft import target_training_items
+    meta = [dict(label="sun", concept="2600", split="train", src="NotoColorEmoji.ttf:uni2600"),
+            dict(label="sun", concept="2600", split="train", src="@iconify-json/noto-v1:sun"),
+            dict(label="moon", concept="1F319", split="train", src="NotoColorEmoji.ttf:u1F319"),
+            dict(label="moon", concept="1F319", split="val", src="NotoColorEmoji.ttf:u1F319")]
+    ck = tmp_path / "target.pt"
+    torch.save(dict(train=dict(icons=True, labels=("sun",), core_only=True)), ck)
+    assert target_training_items(str(ck), meta) == [0]
+    torch.save(dict(train=dict(icons=True, labels=(), core_only=False)), ck)  # a target trained on everything
+    assert target_training_items(str(ck), meta) == [0, 1, 2]
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "manifest.json").write_text(json.dumps(dict(concepts=["moon"])))
+    assert target_training_items(str(shipped), meta) == [2]
+    (shipped / "manifest.json").write_text(json.dumps(dict(name="an older model, trained on everything")))
+    assert target_training_items(str(shipped), meta) == [0, 2]
+
+
 def test_new_draft_is_fresh_or_the_shipped_one(tmp_path):
     target, _ = tiny(True, n_layers=1)
     shipped = Draft(DraftArgs.from_target(target.args))  # the current architecture: started as it is

@@ -1,6 +1,7 @@
 """Target + text encoder: a tiny config learns synthetic data; f16 safetensors export reloads to the same outputs."""
 import dataclasses
 import math
+import os
 
 import numpy as np
 import pytest
@@ -231,6 +232,28 @@ def test_more_emoji_train_but_validation_keeps_the_core_sources():
             dict(concept="2600", split="val", src="NotoColorEmoji.ttf:uni2600"),
             dict(concept="2600", split="val", src="@iconify-json/noto-v1:sun")]
     assert split_indices(meta) == ([0, 1], [2])
+
+
+def test_core_only_leaves_more_emoji_and_icons_out_of_training():
+    from training.train_target import split_indices
+    meta = [dict(label="red apple", concept="1F34E", split="train", src="fluentui-emoji/icons/flat/red-apple.svg"),
+            dict(label="red apple", concept="1F34E", split="train", src="@iconify-json/emojione:red-apple"),
+            dict(label="apple", concept="tabler:apple", split="train"),
+            dict(label="sun", concept="2600", split="train", src="NotoColorEmoji.ttf:uni2600"),
+            dict(label="sun", concept="2600", split="val", src="NotoColorEmoji.ttf:uni2600")]
+    assert split_indices(meta, core_only=True) == ([0, 3], [4])
+    assert split_indices(meta, labels=("red apple",), core_only=True) == ([0], [4])
+
+
+def test_vocabulary_holds_the_model_card_and_the_app_examples():
+    import re
+    from training.sample import MODEL_CARD_PROMPTS
+    from training.vocabulary import VOCABULARY
+    assert len(set(VOCABULARY)) == len(VOCABULARY) == 64
+    assert {label for label, _ in MODEL_CARD_PROMPTS} <= set(VOCABULARY)
+    examples = open(os.path.join(os.path.dirname(__file__), "..", "..", "src", "components", "ExamplePrompts.tsx")).read()
+    labels = re.findall(r"'([^',]+), (?:noto|fluent|twemoji)'", examples)
+    assert labels and set(labels) <= set(VOCABULARY), labels
 
 
 def test_residual_dropout_only_while_training():
