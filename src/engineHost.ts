@@ -58,6 +58,8 @@ function wire(e: Engine): void {
     if (n.kind === 'device-restored') set({ capabilities: n.capabilities, status: `GPU device re-created. ${describeCapabilities(n.capabilities)}` });
     else set({ status: n.message, error: n.kind === 'device-unrecoverable' ? n.message : null });
   }));
+  // Only to guide the prompt: a failure here shows again, with its reason, when the models load.
+  e.concepts().then((concepts) => set({ concepts }), () => {});
   const ready = prefs.backend === 'auto' ? Promise.resolve() : e.chooseBackend(prefs.backend);
   ready.then((): Promise<Capabilities> => e.capabilities()).then(
     // The probe may answer after the user already pressed Generate: keep that request's status then.

@@ -68,9 +68,11 @@ export interface HawkState {
   runs: RunView[];
   load: LoadProgress;
   modelsReady: boolean;
+  /** What the model was trained to draw (src/concepts.ts); empty until the manifest is read, or when not limited. */
+  concepts: string[];
   history: HistoryEntry[];
   setPrompt(prompt: string): void;
-  set(partial: Partial<Pick<HawkState, 'capabilities' | 'status' | 'busy' | 'error' | 'banner' | 'kernelChecks' | 'runs' | 'load' | 'modelsReady'>>): void;
+  set(partial: Partial<Pick<HawkState, 'capabilities' | 'status' | 'busy' | 'error' | 'banner' | 'kernelChecks' | 'runs' | 'load' | 'modelsReady' | 'concepts'>>): void;
   setSetting<K extends keyof GenerateSettings>(key: K, value: GenerateSettings[K]): void;
   setSettings(settings: GenerateSettings): void;
   resetSettings(): void;
@@ -131,6 +133,7 @@ export const useHawk = create<HawkState>((set, get) => ({
   runs: [],
   load: { files: {}, active: false },
   modelsReady: false,
+  concepts: [],
   history: loadHistory(),
   setPrompt: (prompt) => set({ prompt }),
   set: (partial) => set(partial),

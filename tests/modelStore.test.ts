@@ -7,7 +7,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryModelCache } from '../workers/loading/modelCache';
-import { type LoadProgress, type ModelManifest, loadModelFiles } from '../workers/loading/modelStore';
+import { type LoadProgress, type ModelManifest, fetchManifest, loadModelFiles } from '../workers/loading/modelStore';
 
 /** Deterministic fixture bytes (a simple LCG), large enough to arrive in several chunks. */
 function fixture(size: number, seed: number): Uint8Array {
@@ -164,6 +164,17 @@ describe('loadModelFiles', () => {
     routes.delete('/models/m/weights.bin');
     await expect(loadModelFiles(base, 'manifest.json', undefined, { cache })).rejects.toThrow(/weights\.bin is missing/);
     expect(cache.entries.has(url)).toBe(false);
+  });
+
+  it('reads the manifest alone without caching it, and the cached copy when offline', async () => {
+    const cache = new MemoryModelCache();
+    expect((await fetchManifest(base, 'manifest.json', { cache })).name).toBe('fixture');
+    expect(fileRequests()).toEqual([]);
+    expect(cache.entries.size).toBe(0); // a cached manifest must never point at files the cache lacks
+    await loadModelFiles(base, 'manifest.json', undefined, { cache });
+    const offline = (() => Promise.reject(new TypeError('fetch failed'))) as typeof fetch;
+    expect((await fetchManifest(base, 'manifest.json', { cache, fetch: offline })).name).toBe('fixture');
+    await expect(fetchManifest(base, 'manifest.json', { cache: new MemoryModelCache(), fetch: offline })).rejects.toThrow(/could not be downloaded/);
   });
 
   it('loads only the files asked for', async () => {

@@ -58,6 +58,11 @@ const api = {
     provider.simulateOutOfMemory(count);
   },
 
+  /** What the model was trained to draw (empty: not limited); reads the manifest only. */
+  concepts(): Promise<string[]> {
+    return engine.concepts();
+  },
+
   /** Downloads (or reads from cache), verifies and builds the models, reporting progress per file. */
   load(onEvent?: (e: LoadEvent) => void): Promise<{ model: string; totalBytes: number }> {
     return engine.load((e) => onEvent?.(e));

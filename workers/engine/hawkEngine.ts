@@ -10,9 +10,12 @@ import { isComputeBound, validateSettings } from '../../src/settings';
 import type { Backend } from '../backend/backend';
 import { GpuOutOfMemoryError } from '../backend/webgpu/gpuRuntime';
 import type { BackendProvider } from '../backendProvider';
-import { type LoadedModel, loadModelFiles } from '../loading/modelStore';
+import { manifestConcepts } from '../../src/concepts';
+import { type LoadedModel, fetchManifest, loadModelFiles } from '../loading/modelStore';
 import { VQ_DECODER, buildModels } from './buildModels';
 import { type LoadedModels, generateImage } from './generation';
+
+const MANIFEST = 'manifest.json';
 
 /** Generations restarted on a fresh GPU device after running out of memory, before falling back to the CPU. */
 const GPU_RETRIES = 1;
@@ -37,6 +40,12 @@ export class HawkEngine {
       await this.releaseGpu();
     });
     return { model: files.manifest.name, totalBytes: files.manifest.files.reduce((a, f) => a + f.bytes, 0) };
+  }
+
+  /** What the model was trained to draw (src/concepts.ts), read from the manifest without loading the weights. */
+  async concepts(): Promise<string[]> {
+    const manifest = this.files ? (await this.files).manifest : await fetchManifest(this.modelUrl, MANIFEST);
+    return manifestConcepts(manifest);
   }
 
   async generate(prompt: string, rawSettings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<GenerationSummary> {
@@ -100,7 +109,7 @@ export class HawkEngine {
   }
 
   private loadFiles(onEvent?: (e: LoadEvent) => void): Promise<LoadedModel> {
-    this.files ??= loadModelFiles(this.modelUrl, 'manifest.json', (p) => onEvent?.({ kind: 'load', file: p.file, loaded: p.loaded, total: p.total, fromCache: p.source === 'cache' }))
+    this.files ??= loadModelFiles(this.modelUrl, MANIFEST, (p) => onEvent?.({ kind: 'load', file: p.file, loaded: p.loaded, total: p.total, fromCache: p.source === 'cache' }))
       .catch((err: unknown) => {
         this.files = null; // nothing half-loaded stays: the next call starts over
         throw err;

@@ -79,9 +79,7 @@ export async function loadModelFiles(
 ): Promise<LoadedModel> {
   const cache = options.cache ?? defaultModelCache();
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
-  // Relative base URLs ("/models/hawk-emoji/") resolve against the worker's or page's location.
-  const base = new URL(baseUrl, (globalThis as { location?: { href: string } }).location?.href);
-  const manifestUrl = new URL(manifestName, base).href;
+  const manifestUrl = manifestUrlOf(baseUrl, manifestName);
 
   const { manifest, manifestBytes } = await loadManifest(manifestUrl, manifestName, fetchFn, cache);
   const wanted = options.only ? manifest.files.filter((f) => options.only!.includes(f.path)) : manifest.files;
@@ -98,6 +96,22 @@ export async function loadModelFiles(
   // Only now: the cached manifest must never point at files the cache lacks.
   if (manifestBytes) await cache.put(manifestUrl, manifestBytes);
   return { manifest, files };
+}
+
+/**
+ * The manifest alone (from the network, else the cached copy), to say what a model offers before its files load.
+ * Not cached here: only loadModelFiles caches a manifest, once its files are.
+ */
+export async function fetchManifest(baseUrl: string, manifestName: string, options: LoadOptions = {}): Promise<ModelManifest> {
+  const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const { manifest } = await loadManifest(manifestUrlOf(baseUrl, manifestName), manifestName, fetchFn, options.cache ?? defaultModelCache());
+  return manifest;
+}
+
+/** Relative base URLs ("/models/hawk-emoji/") resolve against the worker's or page's location. */
+function manifestUrlOf(baseUrl: string, manifestName: string): string {
+  const base = new URL(baseUrl, (globalThis as { location?: { href: string } }).location?.href);
+  return new URL(manifestName, base).href;
 }
 
 /** Lowercase hex sha256, via WebCrypto (workers and Node alike). */
