@@ -9,13 +9,17 @@ export function promptWords(text: string): string[] {
   return text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
 }
 
+/** How much of the prompt the hint quotes (a pasted essay must not push the page sideways). */
+const QUOTE_CHARS = 40;
+
 /** A hint for a prompt none of whose words occurs in any concept; null when one does, or the model names no concepts. */
 export function conceptHint(prompt: string, concepts: readonly string[]): string | null {
   const words = promptWords(prompt);
   if (!concepts.length || !words.length) return null;
   const known = new Set(concepts.flatMap(promptWords));
   if (words.some((w) => known.has(w))) return null;
-  return `No word of “${prompt.trim()}” is in what this model was trained to draw, so it draws whichever of its ` +
+  const quoted = prompt.trim().length > QUOTE_CHARS ? `${prompt.trim().slice(0, QUOTE_CHARS)}…` : prompt.trim();
+  return `No word of “${quoted}” is in what this model was trained to draw, so it draws whichever of its ` +
     `${concepts.length} concepts the words are nearest to. See “What can Hawk draw?” below.`;
 }
 

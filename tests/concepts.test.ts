@@ -17,6 +17,10 @@ describe('concepts', () => {
     for (const known of ['red apple, fluent', 'APPLE', 'a christmas thing', 'heart']) expect(conceptHint(known, CONCEPTS)).toBeNull();
   });
 
+  it('quotes a long prompt only in part', () => {
+    expect(conceptHint('x'.repeat(2000), CONCEPTS)).toContain(`“${'x'.repeat(40)}…”`);
+  });
+
   it('says nothing for an empty prompt or a model that lists no concepts', () => {
     expect(conceptHint('', CONCEPTS)).toBeNull();
     expect(conceptHint('  , ', CONCEPTS)).toBeNull();
