@@ -3,6 +3,7 @@
  * keyboard use, crash recovery, layout at phone width, and screenshots of the main states.
  * Tests that need engine.generate live in generate.spec.ts.
  */
+import { readFileSync } from 'node:fs';
 import { type Page, expect, test } from '@playwright/test';
 import { DEFAULT_SETTINGS } from '../src/settings';
 import { shoot } from './shoot';
@@ -213,6 +214,23 @@ test('at phone width (375 px) nothing scrolls sideways', async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await shoot(page, 'phone');
+});
+
+test('the page lists what the model can draw and hints when a prompt names none of it', async ({ page }) => {
+  const shipped = JSON.parse(readFileSync(new URL('../public/models/hawk-emoji/manifest.json', import.meta.url), 'utf8')) as { concepts: string[] };
+  await open(page);
+  const list = page.getByTestId('concepts');
+  await expect(list).toContainText(`What can Hawk draw? ${shipped.concepts.length} things`);
+  await list.locator('summary').click();
+  await list.getByRole('button', { name: 'penguin', exact: true }).click();
+  await expect(page.getByLabel('Prompt')).toHaveValue('penguin');
+  await expect(page.getByTestId('concept-hint')).toHaveCount(0);
+
+  await page.getByLabel('Prompt').fill('giraffe, noto');
+  await expect(page.getByTestId('concept-hint')).toContainText('No word of “giraffe, noto” is in what this model was trained to draw');
+  await expect(page.getByLabel('Prompt')).toHaveAttribute('aria-describedby', 'concept-hint');
+  await page.getByLabel('Prompt').fill('red apple, giraffe');
+  await expect(page.getByTestId('concept-hint')).toHaveCount(0);
 });
 
 test('screenshots of the main states are saved and not blank', async ({ page }) => {

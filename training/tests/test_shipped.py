@@ -36,3 +36,9 @@ def test_export_takes_the_vq_metrics_from_the_manifest_without_a_vq_run(tmp_path
     got = export.load_vq_metrics()
     assert got["test_psnr_db"] == manifest["metrics"]["vq_test_psnr_db"]
     assert got["config"]["codebook_size"] == manifest["vq"]["codebook_size"] == 1024
+
+
+def test_the_shipped_manifest_names_the_vocabulary_its_target_learnt():
+    from training.vocabulary import VOCABULARY
+    manifest = json.load(open(os.path.join(PUBLIC, "hawk-emoji", "manifest.json")))
+    assert manifest["concepts"] == list(VOCABULARY)
