@@ -18,7 +18,8 @@ export function conceptHint(prompt: string, concepts: readonly string[]): string
   if (!concepts.length || !words.length) return null;
   const known = new Set(concepts.flatMap(promptWords));
   if (words.some((w) => known.has(w))) return null;
-  const quoted = prompt.trim().length > QUOTE_CHARS ? `${prompt.trim().slice(0, QUOTE_CHARS)}…` : prompt.trim();
+  const text = prompt.trim();
+  const quoted = text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}…` : text;
   return `No word of “${quoted}” is in what this model was trained to draw, so it draws whichever of its ` +
     `${concepts.length} concepts the words are nearest to. See “What can Hawk draw?” below.`;
 }

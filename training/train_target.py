@@ -7,8 +7,8 @@ Checkpoints to training/out/target.pt (and target_best.pt at the lowest validati
 reported in bits per image token.
 --tiny [--steps N] [--out DIR]: a tiny model on synthetic data (the DDP test; nothing real is touched).
 --init public/models/hawk-emoji: start from the shipped weights (checkpoints under training/out/ do not outlive a session).
---labels model-card [--fresh-text]: the grid's ten training concepts alone, a 10-minute test of whether captions steer
-the target (training/README.md, stop 25); --labels vocabulary: the 64 concepts of training/vocabulary.py, the shipped recipe.
+--labels model-card [--fresh-text]: the grid's twelve concepts alone (ten until stop 26), a 10-minute test of whether
+captions steer the target (training/README.md, stop 25); --labels vocabulary: the 64 concepts of training/vocabulary.py, the shipped recipe.
 --core-only: the three core emoji designs alone (the default data), e.g. when the data was built with --more-emoji.
 """
 import argparse
@@ -63,8 +63,8 @@ class TrainConfig:
     balance: float = 0.0       # draw each image with weight (its concept's image count)^-balance: 0 = every image alike
                                # (the skin-tone variants, 12-18 images per concept, make people 54 % of the draws),
                                # 1 = every concept alike (`draw_weights`)
-    labels: tuple = ()         # train on the images of these labels alone (--labels model-card: the grid's ten training
-                               # concepts, 61 images): a 10-minute test of whether captions steer the target
+    labels: tuple = ()         # train on the images of these labels alone (--labels model-card: the grid's twelve
+                               # concepts, 36 core images; vocabulary: vocabulary.py's 64, the shipped recipe)
     core_only: bool = False    # train on the three core emoji designs alone (is_core), leaving --more-emoji's and the icons out
     fresh_text: bool = False   # with init: keep the shipped target but start the text encoder afresh (the shipped one
                                # encodes the style word more than the concept: training/README.md, stop 25)
