@@ -7,8 +7,8 @@
  * draws the chart and the README table.
  *
  * Options (query string or key=value arguments): reps (seeds per prompt, default 3), temperature (default 1, lossless
- * sampling; 0 = greedy), topK (default 0 = the whole vocabulary), configs (comma-separated, default SWEEP), promptSet (heldout|composed|all, default all:
- * bench/prompts.json), prompts (|-separated, replaces the set), minutes (a time budget for the timed rounds, default none:
+ * sampling; 0 = greedy), topK (default 0 = the whole vocabulary), configs (comma-separated, default SWEEP), promptSet (vocabulary|heldout|composed|all or a comma-separated
+ * list, default all: bench/prompts.json; vocabulary = concepts the shipped target learnt, what the app asks for), prompts (|-separated, replaces the set), minutes (a time budget for the timed rounds, default none:
  * the sweep stops after the prompt round in which it ran out, so every config keeps the same prompts and seeds — for
  * machines lent for a few minutes).
  * Configs: ar = plain AR; ar2 = plain AR on other seeds (the noise floor of the fidelity scores);
@@ -68,11 +68,18 @@ export function sweepOptions(params: URLSearchParams): SweepOptions {
     minutes,
     prompts: params.get('prompts')
       ? params.get('prompts')!.split('|').map((prompt) => ({ prompt, set: 'given' }))
-      : [
-          ...(promptSet !== 'composed' ? promptSets.heldOut.map((prompt) => ({ prompt, set: 'held-out' })) : []),
-          ...(promptSet !== 'heldout' ? promptSets.composed.map((prompt) => ({ prompt, set: 'composed' })) : []),
-        ],
+      : promptsOf(promptSet),
   };
+}
+
+/** The prompts of bench/prompts.json's sets, named as in the promptSet option, in that file's order. */
+function promptsOf(promptSet: string): { prompt: string; set: string }[] {
+  const sets = { vocabulary: promptSets.vocabulary, heldout: promptSets.heldOut, composed: promptSets.composed };
+  const names = promptSet === 'all' ? Object.keys(sets) : promptSet.split(',');
+  for (const name of names) if (!(name in sets)) throw new Error(`promptSet: unknown set ${name} (vocabulary, heldout, composed or all)`);
+  return Object.entries(sets)
+    .filter(([name]) => names.includes(name))
+    .flatMap(([name, prompts]) => prompts.map((prompt) => ({ prompt, set: name === 'heldout' ? 'held-out' : name })));
 }
 
 export function settingsOf(config: string, rep: number, temperature: number, topK = 0): GenerateSettings {

@@ -6,6 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS } from '../src/settings';
 import type { GenerateSettings, GenerationSummary } from '../src/types';
+import promptSets from '../bench/prompts.json';
 import { runSweep, settingsOf, sweepOptions } from '../bench/sweep';
 
 describe('benchmark sweep', () => {
@@ -27,6 +28,12 @@ describe('benchmark sweep', () => {
     expect(sweepOptions(new URLSearchParams('topK=20')).topK).toBe(20);
     expect(o.prompts).toEqual([{ prompt: 'a', set: 'given' }, { prompt: 'b', set: 'given' }]);
     expect(sweepOptions(new URLSearchParams('promptSet=heldout')).prompts.every((p) => p.set === 'held-out')).toBe(true);
+    const some = sweepOptions(new URLSearchParams('promptSet=vocabulary,composed')).prompts;
+    expect([...new Set(some.map((p) => p.set))]).toEqual(['vocabulary', 'composed']);
+    const all = sweepOptions(new URLSearchParams()).prompts;
+    expect([...new Set(all.map((p) => p.set))]).toEqual(['vocabulary', 'held-out', 'composed']); // what the app is for first
+    expect(all.length).toBe(promptSets.vocabulary.length + promptSets.heldOut.length + promptSets.composed.length);
+    expect(() => sweepOptions(new URLSearchParams('promptSet=heldOut'))).toThrow(/unknown set heldOut/);
   });
 
   it('runs every config on every prompt and seed, rotating the order, and reports ratios to AR', async () => {

@@ -8,7 +8,7 @@ python -m training.all --from generate      # that stage and every later one (af
 
 dataset -> VQ (train + export decoder.onnx, codebook) -> tokens -> text encoder + target (training/vocabulary.py's concepts)
 -> evaluator (train + export) -> target-generated images for the drafts -> Hawk and ablation drafts (distil together, export) -> app export (target, text, manifest with the drafts, golden)
--> draft evaluation (the model card's agreement table) -> engine test fixtures -> the model card's sample grid.
+-> draft evaluation (the model card's tables: validation captions, then the learnt ones) -> engine test fixtures -> the model card's sample grid.
 Each trainer checkpoints to training/out/ and resumes with its own --resume (see training/README.md).
 """
 import argparse
@@ -29,6 +29,7 @@ def stages(a) -> list[list[str]]:
         ["training.train_draft", "--variant", "both", "--export"],
         ["training.export"],  # after the drafts: the manifest lists them
         ["training.eval_draft"],
+        ["training.eval_draft", "--decode", "learnt"],  # decoding what the app asks users for
         ["training.fixtures"],
         ["training.sample", "--model-card"],
     ]

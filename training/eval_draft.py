@@ -20,7 +20,9 @@
    positions: tokens per target forward. Every draft is scored on the same images with the same uniforms for its
    draws, so the comparison is paired (the browser benchmark draws one image per config and needs many more of them to
    rank drafts a few per cent apart); the per-image difference gives its standard error.
-Writes training/out/draft_metrics.json and prints the tables. Computed in fp32 from the exported f16 weights when present
+--decode learnt: parts 2-3 decode captions of the images the target learnt (its --labels), what the app asks users to
+draw, instead of validation captions; the drafts distilled on other samples of these captions (training.generate).
+Writes training/out/draft_metrics.json (draft_metrics_learnt.json) and prints the tables. Computed in fp32 from the exported f16 weights when present
 (what the browser runs), else from the checkpoints.
 """
 import argparse
@@ -36,7 +38,7 @@ from training.draft import Draft, DraftArgs, target_features
 from training.guidance import CFG_SCALE, PLAUSIBILITY, Guidance
 from training.sample import generate
 from training.tokenize import load_tokens
-from training.train_draft import OUT, PUBLIC, ckpt_path, load_draft_f16, load_target, tiny_setup
+from training.train_draft import OUT, PUBLIC, ckpt_path, load_draft_f16, load_target, target_training_items, tiny_setup
 from training.text import caption
 
 
@@ -190,7 +192,9 @@ def sampled_chains(drafts, text, target, tok, captions, g, seed=0, bs=16):
 
 
 @torch.no_grad()
-def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, g, n_sampled=0, bs=16):
+def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, g, n_sampled=0, bs=16, decode_idx=None):
+    """Part 1 on val_idx; parts 2-3 decode the captions of decode_idx (default val_idx)."""
+    decode_idx = val_idx if decode_idx is None else decode_idx
     res = {v: dict(agree_cond=0, agree_guided=0, acc_cond=0, acc_guided=0) for v in drafts}
     null = text.null_prefix
     for i in range(0, len(val_idx), bs):
@@ -219,7 +223,7 @@ def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, g, n_sampl
                       accepted_len_teacher_forced_cond={n + 1: a for n, a in enumerate(r["acc_cond"])},
                       accepted_len_teacher_forced_guided={n + 1: a for n, a in enumerate(r["acc_guided"])})
     if n_greedy:
-        items = [meta[j] for j in val_idx[:n_greedy]]
+        items = [meta[j] for j in decode_idx[:n_greedy]]
         seqs = decode(text, target, tok, [caption(m) for m in items], g, 0.0, bs=len(items))  # one batch, as always
         pc, pu = text(tok.batch([caption(m) for m in items])), null.expand(len(items), -1, -1)
         (hc, lc), (hu, lu) = target_features(target, pc, seqs), target_features(target, pu, seqs)
@@ -239,7 +243,7 @@ def evaluate(drafts, text, target, tok, meta, ids, val_idx, n_greedy, g, n_sampl
                 tokens_per_forward={n: round((N - 1) / s, 3) for n, s in steps.items()},
                 mean_accepted_per_step={n: round((N - 1) / s - 1, 3) for n, s in steps.items()})
     if n_sampled:
-        sampled = sampled_chains(drafts, text, target, tok, [caption(meta[j]) for j in val_idx[:n_sampled]], g)
+        sampled = sampled_chains(drafts, text, target, tok, [caption(meta[j]) for j in decode_idx[:n_sampled]], g)
         for v in drafts:
             out[v]["sampled"] = sampled[v]
     return out
@@ -308,7 +312,12 @@ if __name__ == "__main__":
     ap.add_argument("--plausibility", type=float, default=PLAUSIBILITY, help="guidance's plausibility cut (training.guidance)")
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--target", default=os.path.join(OUT, "target.pt"), help="target checkpoint or shipped model directory")
+    ap.add_argument("--decode", default="val", choices=["val", "learnt"], help="captions parts 2-3 decode: validation "
+                    "ones, or those of the images the target learnt (what the app asks users for; the drafts distilled "
+                    "on other samples of them); writes draft_metrics_learnt.json")
     a = ap.parse_args()
+    if a.tiny and a.decode == "learnt":
+        ap.error("--decode learnt needs the real target and data, not --tiny")
     torch.set_num_threads(2)
     if a.tiny:
         text, target, tok, meta, ids = tiny_setup()
@@ -319,9 +328,15 @@ if __name__ == "__main__":
     drafts = load_drafts(["hawk", "ablation"], a.tiny)
     val_idx = [i for i, m in enumerate(meta) if m["split"] == "val"]
     val_idx = random.Random(2).sample(val_idx, min(a.n_val, len(val_idx)))
-    metrics = evaluate(drafts, text, target, tok, meta, ids, val_idx, a.n_greedy, Guidance(a.cfg, a.plausibility), a.n_sampled)
-    metrics = dict(cfg=a.cfg, plausibility=a.plausibility, n_val=len(val_idx), target_step=target_step, variants=metrics)
+    decode_idx = None
+    if a.decode == "learnt":
+        learnt = target_training_items(a.target, meta)
+        decode_idx = random.Random(2).sample(learnt, min(max(a.n_greedy, a.n_sampled), len(learnt)))
+    metrics = evaluate(drafts, text, target, tok, meta, ids, val_idx, a.n_greedy, Guidance(a.cfg, a.plausibility), a.n_sampled,
+                       decode_idx=decode_idx)
+    metrics = dict(cfg=a.cfg, plausibility=a.plausibility, n_val=len(val_idx), decoded=a.decode, target_step=target_step,
+                   variants=metrics)
     print(table(metrics["variants"]))
-    path = os.path.join(OUT, f"draft_metrics{'_tiny' if a.tiny else ''}.json")
+    path = os.path.join(OUT, f"draft_metrics{'_learnt' if a.decode == 'learnt' else ''}{'_tiny' if a.tiny else ''}.json")
     json.dump(metrics, open(path, "w"), indent=1)
     print("wrote", path)

@@ -24,7 +24,9 @@ import torch
 
 from training.evaluator import clip_score, diversity, frechet_distance, image_features, load_exported
 from training.text import caption
+from training.train_target import is_core, split_indices
 from training.train_vq_encoder import shipped_vq
+from training.vocabulary import VOCABULARY
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -88,14 +90,16 @@ def score_file(path, real):
     return fidelity
 
 
-def bench_prompts(meta, n_held_out=6, n_composed=3, seed=0):
-    """The page's two prompt sets. Held-out: the evaluation caption (label, style, first 3 tags) of one image of each
-    of n_held_out test-split concepts. Composed: count + colour + object + position; every training caption names a
-    style (fluent/twemoji/noto) and none of these does, so no training caption equals one of them."""
+def bench_prompts(meta, n_vocabulary=6, n_held_out=6, n_composed=3, seed=0):
+    """The page's three prompt sets. Vocabulary: "label, design" of n_vocabulary of the images the shipped target learnt
+    (training/vocabulary.py in the three core designs), what the app asks users to draw. Held-out: the evaluation
+    caption (label, style, first 3 tags) of one core-design image of each of n_held_out test-split concepts.
+    Composed: count + colour + object + position; every training caption names a style (fluent/twemoji/noto) and none
+    of these does, so no training caption equals one of them."""
     rng = random.Random(seed)
     test = {}
     for it in meta:
-        if it["split"] == "test":
+        if it["split"] == "test" and is_core(it):
             test.setdefault(it["concept"], []).append(it)
     held_out = [caption(rng.choice(test[c])) for c in rng.sample(sorted(test), n_held_out)]
     # Words the evaluator's text tower knows (caption words), plurals included, so its score means something.
@@ -103,7 +107,9 @@ def bench_prompts(meta, n_held_out=6, n_composed=3, seed=0):
     objects, positions = ["car", "star", "heart", "cat", "hat", "book", "house"], ["on the left", "on the right", "at the top", "in the middle"]
     composed = [f"{n} {c} {o}{'' if n == 'one' else 's'} {p}"
                 for n, c, o, p in rng.sample(list(itertools.product(counts, colours, objects, positions)), n_composed)]
-    return dict(heldOut=held_out, composed=composed)
+    learnt = split_indices(meta, labels=VOCABULARY, core_only=True)[0]  # drawn last: the other sets stay what earlier runs used
+    vocabulary = [f"{meta[i]['label']}, {meta[i]['style']}" for i in rng.sample(learnt, min(n_vocabulary, len(learnt)))]
+    return dict(vocabulary=vocabulary, heldOut=held_out, composed=composed)
 
 
 def newest_raw():

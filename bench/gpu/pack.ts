@@ -82,8 +82,8 @@ function writeSafetensors(tensors: Map<string, RawTensor>): Buffer {
 
 /** The text encoder and vocabulary with only the rows of <pad>, <unk> and the benchmark prompts' words. */
 function cutVocabulary(manifest: any): { vocab: Buffer; text: Buffer; size: number } {
-  const prompts = JSON.parse(readFileSync(join(repo, 'bench/prompts.json'), 'utf8')) as { heldOut: string[]; composed: string[] };
-  const words = new Set([...prompts.heldOut, ...prompts.composed].flatMap(promptWords));
+  const prompts = JSON.parse(readFileSync(join(repo, 'bench/prompts.json'), 'utf8')) as Record<string, string[] | string>;
+  const words = new Set(Object.values(prompts).filter(Array.isArray).flat().flatMap(promptWords));
   const vocab = JSON.parse(readFileSync(join(models, manifest.text_encoder.vocab), 'utf8')) as string[];
   const keep = vocab.map((_, i) => i).filter((i) => i === manifest.tokenizer.pad_id || i === manifest.tokenizer.unk_id || words.has(vocab[i]));
   const file = readFileSync(join(models, manifest.text_encoder.weights));

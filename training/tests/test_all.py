@@ -43,6 +43,6 @@ def test_from_starts_at_a_stage_and_keeps_everything_after_it():
                          check=True, capture_output=True, text=True).stdout
     modules = [line.removeprefix("+ python -m ").split()[0] for line in out.splitlines()]
     assert modules == ["training.generate", "training.train_draft", "training.train_draft", "training.export", "training.eval_draft",
-                       "training.fixtures", "training.sample"]
+                       "training.eval_draft", "training.fixtures", "training.sample"]
     bad = subprocess.run([sys.executable, "-m", "training.all", "--dry-run", "--from", "nothing"], capture_output=True, text=True)
     assert bad.returncode != 0 and "no such stage" in bad.stderr

@@ -6,8 +6,10 @@ import torch
 import torch.nn.functional as F
 
 from training.draft import Draft, DraftArgs, target_features
+from training import eval_draft
 from training.eval_draft import acceptance, chain_tokens, draw, guided_heads, sampled_chains
 from training.guidance import Guidance
+from training.text import caption
 from training.train_draft import tiny_setup
 
 CFG = Guidance(3.0, 0.7)  # the tiny models are nearly flat: a cut this high removes part of the vocabulary (checked below)
@@ -114,3 +116,18 @@ def test_sampled_chains_paired():
     assert {k: v for k, v in same["a"].items() if k not in ("ahead_on_images", "lead")} == same["b"]
     assert set(same["a"]["ahead_on_images"].values()) == {0.0}  # ties are not "ahead"
     assert all(x == [0.0, 0.0] for x in same["a"]["lead"].values())  # the same draws for both
+
+
+def test_parts_two_and_three_decode_the_given_captions(monkeypatch):
+    """--decode learnt: teacher forcing stays on validation images, the greedy and T 1 decodes take decode_idx's captions."""
+    text, target, tok, meta, ids = tiny_setup()
+    seen, real_decode = [], eval_draft.decode
+    monkeypatch.setattr(eval_draft, "decode", lambda text, target, tok, captions, *a, **k:
+                        seen.append(captions) or real_decode(text, target, tok, captions, *a, **k))
+    monkeypatch.setattr(eval_draft, "sampled_chains", lambda drafts, text, target, tok, captions, g:
+                        seen.append(captions) or {v: {} for v in drafts})
+    val, learnt = [0, 8], [1, 2, 3]
+    out = eval_draft.evaluate({"hawk": random_draft(target, True, 0)}, text, target, tok, meta, ids, val, 2, CFG, 3,
+                              decode_idx=learnt)
+    assert seen == [[caption(meta[j]) for j in learnt[:2]], [caption(meta[j]) for j in learnt]]
+    assert out["hawk"]["greedy"]["images"] == 2

@@ -40,7 +40,12 @@ def test_fidelity_section(tmp_path):
 def test_prompt_sets():
     meta = [dict(label=f"thing {i}", style="noto", tags=["tag"], concept=f"C{i}", split="test" if i % 2 else "train")
             for i in range(20)]
-    sets = bench_prompts(meta, n_held_out=4, n_composed=5)
+    meta += [dict(label=label, style=style, tags=[], concept=label, split="train", src=src)
+             for label in ("dog face", "sun") for style, src in (("noto", "noto"), ("openmoji", "@iconify-json/openmoji"))]
+    sets = bench_prompts(meta, n_vocabulary=3, n_held_out=4, n_composed=5)
     assert len(sets["heldOut"]) == 4 and all(p.endswith(", noto, tag") for p in sets["heldOut"])
     assert all(int(p.split()[1][:-1]) % 2 for p in sets["heldOut"])  # test-split concepts only
-    assert len(set(sets["composed"])) == 5 and sets == bench_prompts(meta, n_held_out=4, n_composed=5)  # seeded
+    assert len(set(sets["composed"])) == 5 and sets == bench_prompts(meta, n_vocabulary=3, n_held_out=4, n_composed=5)  # seeded
+    assert sorted(sets["vocabulary"]) == ["dog face, noto", "sun, noto"]  # learnt concepts in a core design only
+    assert {k: v for k, v in bench_prompts(meta[:20], n_held_out=4, n_composed=5).items() if k != "vocabulary"} == \
+        {k: v for k, v in sets.items() if k != "vocabulary"}  # the older sets do not move
