@@ -98,18 +98,19 @@ function section(svgFile) {
     '(n + 1 tokens per forward): (n + 1) × AR ms per forward ÷ this config\'s.',
   ];
   if (result.fidelity) {
-    const { real } = result.fidelity;
+    const { real, realSplit } = result.fidelity;
+    const realWhat = realSplit === 'learnt' ? 'real training images of the learnt concepts' : 'real test-split images';
     out.push('',
-      '| config | FD to real test images | FD to plain AR | caption–image score | diversity across seeds |',
+      `| config | FD to ${realSplit === 'learnt' ? 'the learnt images' : 'real test images'} | FD to plain AR | caption–image score | diversity across seeds |`,
       '|---|---|---|---|---|',
       ...configs.map((c) => fidelity.get(c.config)).filter(Boolean).map((s) =>
         `| ${s.config} | ${f3(s.fdReal)} | ${f3(s.fdAr)} | ${f3(s.clipScore)} | ${f3(s.diversity)} |`),
       '',
       `Scored by \`training/score_bench.py\` with the shipped evaluator: FD is the Fréchet distance of its image features ` +
-      `(${count(configs[0].images, 'image')} per config against ${real.images} real test-split images; comparable only within ` +
+      `(${count(configs[0].images, 'image')} per config against ${real.images} ${realWhat}; comparable only within ` +
       `one run, as the estimate depends on the sample size). Noise floor: \`ar2\` (plain AR on other seeds) against ` +
       `\`ar\`; lossless Hawk should stay within it, relaxed acceptance shows its cost. Caption–image score: mean ` +
-      `cosine with the prompt. Diversity: mean pairwise cosine distance across the seeds of a prompt (real test images: ${f3(real.diversity)}).`);
+      `cosine with the prompt. Diversity: mean pairwise cosine distance across the seeds of a prompt (${realWhat}: ${f3(real.diversity)}).`);
   } else {
     out.push('', 'No fidelity scores in this result: run `python3 -m training.score_bench` on it.');
   }

@@ -5,7 +5,8 @@ python3 -m training.score_bench --prompts                          rewrites benc
 
 Every run's token grid is decoded by the shipped VQ decoder (public/models/vq, rebuilt in PyTorch: no onnxruntime) and
 scored by the shipped evaluator (public/models/evaluator), per config:
-  fdReal     FID-style distance (evaluator features) to the held-out real images: the test split of training/out/data
+  fdReal     FID-style distance (evaluator features) to real images: the test split of training/out/data (held-out
+             concepts), or for a run on the vocabulary prompts alone the target's training images of its concepts
   fdAr       the same distance to plain AR's images; "ar2" (plain AR, other seeds) gives the noise floor
   clipScore  mean caption-image cosine against the prompt
   diversity  mean pairwise cosine distance across the seeds of each prompt, averaged over prompts
@@ -43,12 +44,18 @@ def decode(vq, grids, batch_size=64):
     return (rgb.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
 
 
-def real_images(split="test"):
-    """The dataset's images of one split (held-out concepts for "test"), uint8 (N,64,64,3)."""
+def real_images(prompts):
+    """(uint8 (N,64,64,3), what they are): the real images a run's samples are compared with. A run on the vocabulary
+    set alone is compared with the target's training images of its concepts ("learnt": what those prompts ask it to
+    redraw), any other run with the test split's held-out concepts ("test")."""
     if not os.path.exists(os.path.join(DATA, "meta.json")):
         raise SystemExit(f"no real images in {DATA}: build the dataset first (python -m training.data)")
     meta = json.load(open(os.path.join(DATA, "meta.json")))
-    return np.load(os.path.join(DATA, "images.npy"))[[i for i, m in enumerate(meta) if m["split"] == split]]
+    if prompts and all(p["set"] == "vocabulary" for p in prompts):
+        idx, split = split_indices(meta, labels=VOCABULARY, core_only=True)[0], "learnt"
+    else:
+        idx, split = [i for i, m in enumerate(meta) if m["split"] == "test"], "test"
+    return np.load(os.path.join(DATA, "images.npy"))[idx], split
 
 
 def score(runs, real, vq, model):
@@ -81,11 +88,11 @@ def score(runs, real, vq, model):
     return dict(configs=configs, real=dict(images=len(real), diversity=diversity(real_feats)))
 
 
-def score_file(path, real):
+def score_file(path, real, real_split="test"):
     """Scores a raw result of the bench page and writes the numbers into it as its "fidelity" section."""
     raw = json.load(open(path))
     fidelity = score(raw["data"]["runs"], real, shipped_vq().eval(), load_exported())
-    raw["fidelity"] = dict(evaluator="public/models/evaluator", vq="public/models/vq", realSplit="test", **fidelity)
+    raw["fidelity"] = dict(evaluator="public/models/evaluator", vq="public/models/vq", realSplit=real_split, **fidelity)
     json.dump(raw, open(path, "w"), indent=1, ensure_ascii=False)
     return fidelity
 
@@ -134,8 +141,9 @@ def main():
     if not (args.file or args.latest):
         ap.error("give a results file or --latest")
     path = newest_raw() if args.latest else args.file
-    fidelity = score_file(path, real_images("test"))
-    print(f"{path}: real test images {fidelity['real']['images']}, diversity {fidelity['real']['diversity']:.3f}")
+    real, split = real_images(json.load(open(path))["data"].get("prompts", []))
+    fidelity = score_file(path, real, split)
+    print(f"{path}: real {split} images {fidelity['real']['images']}, diversity {fidelity['real']['diversity']:.3f}")
     fmt = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
     print(f"{'config':8} {'images':>6} {'FD real':>8} {'FD ar':>8} {'clip':>8} {'divers.':>8}")
     for c in fidelity["configs"]:

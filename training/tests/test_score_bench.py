@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from training import score_bench
 from training.score_bench import bench_prompts, decode, score_file
 from training.train_vq_encoder import shipped_vq
 
@@ -49,3 +50,15 @@ def test_prompt_sets():
     assert sorted(sets["vocabulary"]) == ["dog face, noto", "sun, noto"]  # learnt concepts in a core design only
     assert {k: v for k, v in bench_prompts(meta[:20], n_held_out=4, n_composed=5).items() if k != "vocabulary"} == \
         {k: v for k, v in sets.items() if k != "vocabulary"}  # the older sets do not move
+
+
+def test_real_images_follow_the_prompt_sets(tmp_path, monkeypatch):
+    meta = [dict(label="dog face", style="noto", split="train"), dict(label="dog face", style="openmoji", split="train",
+            src="@iconify-json/openmoji"), dict(label="thing", style="noto", split="train"), dict(label="x", style="noto", split="test")]
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    np.save(tmp_path / "images.npy", np.arange(4, dtype=np.uint8).reshape(4, 1, 1, 1) * np.ones((1, 64, 64, 3), np.uint8))
+    monkeypatch.setattr(score_bench, "DATA", str(tmp_path))
+    learnt, split = score_bench.real_images([dict(prompt="dog face, noto", set="vocabulary")])
+    assert split == "learnt" and learnt[:, 0, 0, 0].tolist() == [0]  # the core-design image of a vocabulary concept
+    mixed, split = score_bench.real_images([dict(prompt="dog face, noto", set="vocabulary"), dict(prompt="x", set="held-out")])
+    assert split == "test" and mixed[:, 0, 0, 0].tolist() == [3]
