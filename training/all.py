@@ -1,6 +1,6 @@
 """Every stage that builds the shipped models, in dependency order:
 
-python -m training.all [--vq-minutes 32] [--target-minutes 70] [--evaluator-minutes 15] [--draft-minutes 55] [--device cpu|cuda: every trainer and generate]
+python -m training.all [--vq-minutes 32] [--target-minutes 70] [--target-total-minutes 130] [--evaluator-minutes 15] [--draft-minutes 55] [--device cpu|cuda: every trainer and generate]
 python -m training.all --dry-run      # print the commands only
 python -m training.all --from generate      # that stage and every later one (after more target training: new
                                             # target samples, re-distil the drafts against it, re-export, re-measure,
@@ -16,13 +16,17 @@ import subprocess
 import sys
 
 
+TARGET_RECIPE = ["--labels", "vocabulary", "--core-only", "--flip", "0.5", "--shift", "0.5"]
+
+
 def stages(a) -> list[list[str]]:
     return [
         ["training.data"],
         ["training.train_vq", "--minutes", a.vq_minutes, "--device", a.device],
         ["training.tokenize"],
-        ["training.train_target", "--minutes", a.target_minutes, "--device", a.device, "--labels", "vocabulary",
-         "--core-only", "--flip", "0.5", "--shift", "0.5"],
+        ["training.train_target", "--minutes", a.target_minutes, "--device", a.device, *TARGET_RECIPE],
+        # The shipped target ran twice: 70 min, then resumed to 130 (the schedule picks up at 70 of 130 minutes).
+        ["training.train_target", "--resume", "--minutes", a.target_total_minutes, "--device", a.device, *TARGET_RECIPE],
         ["training.train_evaluator", "--minutes", a.evaluator_minutes, "--device", a.device],
         ["training.generate", "--device", a.device],
         ["training.train_draft", "--variant", "both", "--minutes", a.draft_minutes, "--device", a.device],
@@ -39,6 +43,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--vq-minutes", default="32")
     ap.add_argument("--target-minutes", default="70")
+    ap.add_argument("--target-total-minutes", default="130", help="the resumed run's total budget (--target-minutes included)")
     ap.add_argument("--evaluator-minutes", default="15")
     ap.add_argument("--draft-minutes", default="55")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])

@@ -23,6 +23,9 @@ def test_dry_run_lists_every_stage_in_dependency_order():
     assert first("training.export") < first("training.eval_draft")
     assert ["training.train_target", "--minutes", "5", "--device", "cuda", "--labels", "vocabulary", "--core-only", "--flip", "0.5",
             "--shift", "0.5"] in commands  # the shipped recipe: training/vocabulary.py's concepts
+    resumed = commands.index(["training.train_target", "--resume", "--minutes", "130", "--device", "cuda", "--labels", "vocabulary",
+                              "--core-only", "--flip", "0.5", "--shift", "0.5"])  # ... resumed to 130 minutes in all
+    assert first("training.train_target") < resumed < first("training.generate")
     assert ["training.generate", "--device", "cuda"] in commands
     assert ["training.train_vq", "--minutes", "32", "--device", "cuda"] in commands
     assert ["training.train_evaluator", "--minutes", "15", "--device", "cuda"] in commands
@@ -32,7 +35,7 @@ def test_dry_run_lists_every_stage_in_dependency_order():
 def test_stage_modules_exist():
     import importlib.util
     class A:  # the defaults
-        vq_minutes = target_minutes = evaluator_minutes = draft_minutes = "1"
+        vq_minutes = target_minutes = target_total_minutes = evaluator_minutes = draft_minutes = "1"
         device = "cpu"
     for args in all_stages.stages(A()):
         assert importlib.util.find_spec(args[0]) is not None, args[0]
