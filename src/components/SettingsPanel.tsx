@@ -88,7 +88,7 @@ export function SettingsPanel() {
             <input type="radio" name="acceptance" value="relaxed" checked={settings.acceptance === 'relaxed'} aria-describedby="relaxed-note" onChange={() => setSetting('acceptance', 'relaxed')} />
             Relaxed
           </label>
-          <span id="relaxed-note" className="note">not lossless: accepts a drafted token when the target likes its near-identical VQ codes (faster, slightly different images)</span>
+          <span id="relaxed-note" className="note">not lossless: accepts a drafted token when the target likes its near-identical VQ codes; with the shipped models it is slower and its images often garble (README, Hawk vs plain AR)</span>
         </fieldset>
         <div className="field">
           <label htmlFor={draftId} title="The spatial Hawk draft, or the 1D ablation draft for comparisons.">Draft model</label>
