@@ -42,3 +42,12 @@ def test_the_shipped_manifest_names_the_vocabulary_its_target_learnt():
     from training.vocabulary import VOCABULARY
     manifest = json.load(open(os.path.join(PUBLIC, "hawk-emoji", "manifest.json")))
     assert manifest["concepts"] == list(VOCABULARY)
+
+
+def test_what_the_app_downloads_fits_the_budget():
+    """Issue 3's contract: the files the app loads (the manifest's, VQ decoder and codebook included) at most 60 MB, each
+    present with its listed size. The evaluator (public/models/evaluator) is for the benchmark only."""
+    d = os.path.join(PUBLIC, "hawk-emoji")
+    manifest = json.load(open(os.path.join(d, "manifest.json")))
+    sizes = [os.path.getsize(os.path.normpath(os.path.join(d, f["path"]))) for f in manifest["files"]]
+    assert sizes == [f["bytes"] for f in manifest["files"]] and sum(sizes) == manifest["total_bytes"] <= 60e6
