@@ -99,9 +99,10 @@ function section(svgFile) {
   ];
   if (result.fidelity) {
     const { real, realSplit } = result.fidelity;
-    const realWhat = realSplit === 'learnt' ? 'real training images of the learnt concepts' : 'real test-split images';
+    const [realColumn, realWhat] = realSplit === 'learnt'
+      ? ['the learnt images', 'real training images of the learnt concepts'] : ['real test images', 'real test-split images'];
     out.push('',
-      `| config | FD to ${realSplit === 'learnt' ? 'the learnt images' : 'real test images'} | FD to plain AR | caption–image score | diversity across seeds |`,
+      `| config | FD to ${realColumn} | FD to plain AR | caption–image score | diversity across seeds |`,
       '|---|---|---|---|---|',
       ...configs.map((c) => fidelity.get(c.config)).filter(Boolean).map((s) =>
         `| ${s.config} | ${f3(s.fdReal)} | ${f3(s.fdAr)} | ${f3(s.clipScore)} | ${f3(s.diversity)} |`),

@@ -25,9 +25,9 @@ import torch
 
 from training.evaluator import clip_score, diversity, frechet_distance, image_features, load_exported
 from training.text import caption
-from training.train_target import is_core, split_indices
+from training.train_draft import PUBLIC as SHIPPED_TARGET, target_training_items
+from training.train_target import is_core
 from training.train_vq_encoder import shipped_vq
-from training.vocabulary import VOCABULARY
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -52,7 +52,7 @@ def real_images(prompts):
         raise SystemExit(f"no real images in {DATA}: build the dataset first (python -m training.data)")
     meta = json.load(open(os.path.join(DATA, "meta.json")))
     if prompts and all(p["set"] == "vocabulary" for p in prompts):
-        idx, split = split_indices(meta, labels=VOCABULARY, core_only=True)[0], "learnt"
+        idx, split = target_training_items(SHIPPED_TARGET, meta), "learnt"
     else:
         idx, split = [i for i, m in enumerate(meta) if m["split"] == "test"], "test"
     return np.load(os.path.join(DATA, "images.npy"))[idx], split
@@ -88,18 +88,20 @@ def score(runs, real, vq, model):
     return dict(configs=configs, real=dict(images=len(real), diversity=diversity(real_feats)))
 
 
-def score_file(path, real, real_split="test"):
-    """Scores a raw result of the bench page and writes the numbers into it as its "fidelity" section."""
+def score_file(path, real=None):
+    """Scores a raw result of the bench page and writes the numbers into it as its "fidelity" section. real: the
+    (images, what they are) to compare with; by default real_images of the run's prompts."""
     raw = json.load(open(path))
+    real, real_split = real or real_images(raw["data"].get("prompts", []))
     fidelity = score(raw["data"]["runs"], real, shipped_vq().eval(), load_exported())
     raw["fidelity"] = dict(evaluator="public/models/evaluator", vq="public/models/vq", realSplit=real_split, **fidelity)
     json.dump(raw, open(path, "w"), indent=1, ensure_ascii=False)
-    return fidelity
+    return raw["fidelity"]
 
 
 def bench_prompts(meta, n_vocabulary=6, n_held_out=6, n_composed=3, seed=0):
     """The page's three prompt sets. Vocabulary: "label, design" of n_vocabulary of the images the shipped target learnt
-    (training/vocabulary.py in the three core designs), what the app asks users to draw. Held-out: the evaluation
+    (the shipped manifest's concepts in the three core designs), what the app asks users to draw. Held-out: the evaluation
     caption (label, style, first 3 tags) of one core-design image of each of n_held_out test-split concepts.
     Composed: count + colour + object + position; every training caption names a style (fluent/twemoji/noto) and none
     of these does, so no training caption equals one of them."""
@@ -114,7 +116,7 @@ def bench_prompts(meta, n_vocabulary=6, n_held_out=6, n_composed=3, seed=0):
     objects, positions = ["car", "star", "heart", "cat", "hat", "book", "house"], ["on the left", "on the right", "at the top", "in the middle"]
     composed = [f"{n} {c} {o}{'' if n == 'one' else 's'} {p}"
                 for n, c, o, p in rng.sample(list(itertools.product(counts, colours, objects, positions)), n_composed)]
-    learnt = split_indices(meta, labels=VOCABULARY, core_only=True)[0]  # drawn last: the other sets stay what earlier runs used
+    learnt = target_training_items(SHIPPED_TARGET, meta)  # drawn last: the other sets stay what earlier runs used
     vocabulary = [f"{meta[i]['label']}, {meta[i]['style']}" for i in rng.sample(learnt, min(n_vocabulary, len(learnt)))]
     return dict(vocabulary=vocabulary, heldOut=held_out, composed=composed)
 
@@ -141,9 +143,8 @@ def main():
     if not (args.file or args.latest):
         ap.error("give a results file or --latest")
     path = newest_raw() if args.latest else args.file
-    real, split = real_images(json.load(open(path))["data"].get("prompts", []))
-    fidelity = score_file(path, real, split)
-    print(f"{path}: real {split} images {fidelity['real']['images']}, diversity {fidelity['real']['diversity']:.3f}")
+    fidelity = score_file(path)
+    print(f"{path}: real {fidelity['realSplit']} images {fidelity['real']['images']}, diversity {fidelity['real']['diversity']:.3f}")
     fmt = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
     print(f"{'config':8} {'images':>6} {'FD real':>8} {'FD ar':>8} {'clip':>8} {'divers.':>8}")
     for c in fidelity["configs"]:

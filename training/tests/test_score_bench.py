@@ -23,7 +23,7 @@ def test_fidelity_section(tmp_path):
     path.write_text(json.dumps(dict(page="bench", data=dict(runs=runs))))
     real = decode(shipped_vq().eval(), list(ar.values()))  # the "real" set: exactly plain AR's images
 
-    fidelity = score_file(str(path), real)
+    fidelity = score_file(str(path), (real, "test"))
 
     assert json.loads(path.read_text())["fidelity"]["configs"] == fidelity["configs"]
     assert fidelity["real"]["images"] == len(ar)
